@@ -1,0 +1,5 @@
+//! The `heat` command.
+//! OWNER: graph/CLI helper.
+#![forbid(unsafe_code)]
+
+fn main() {}
