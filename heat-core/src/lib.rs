@@ -6,6 +6,7 @@
 //! and [`diagnostic::Diagnostic`]s.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod diagnostic;
 pub mod environment;
 pub mod eval;
