@@ -83,6 +83,10 @@ codes! {
     ShortFormInHot = "E0011", "short-form-in-hot";
     /// A mapping key that is not a scalar.
     ComplexKey = "E0012", "complex-key";
+    /// A YAML merge key (`<<`) whose value is not a mapping or a list of mappings.
+    BadMerge = "E0013", "bad-merge-key";
+    /// A scalar or collection that does not fit its explicit core tag (`!!int abc`, `!!map [1]`).
+    BadTaggedValue = "E0014", "bad-tagged-value";
 
     // ---- E1xxx: structure ----
     /// The template version key is missing or its value is unknown.
@@ -207,14 +211,30 @@ codes! {
     YaqlUnsupported = "E5002", "yaql-unsupported";
     /// get_file names a file that is not in the files map.
     MissingFile = "E5003", "missing-file";
+    /// A value evaluation needs is not available here (offline: resources, exports, the
+    /// parent resource, pseudo-parameters without a value, macros).
+    ValueUnavailable = "E5004", "value-unavailable";
 
     // ---- warnings ----
     /// A mapping has the same key twice (HOT keeps the last one, as Heat does).
     DuplicateKeyWarning = "W0002", "duplicate-key-last-wins";
     /// A HOT key that Heat accepts but ignores.
     IgnoredKey = "W1001", "ignored-key";
+    /// No resources: Heat accepts an empty stack, AWS CloudFormation requires a resource.
+    NoResources = "W1004", "no-resources";
+    /// A description that is not a string, which Heat accepts as it is.
+    DescriptionNotString = "W1030", "description-not-string";
+    /// A Mappings entry with the wrong shape: Heat only fails when `Fn::FindInMap` reads it
+    /// (AWS CloudFormation rejects the template).
+    BadMappingShape = "W1031", "bad-mapping-shape";
     /// A parameter that nothing uses.
     UnusedParameter = "W2001", "unused-parameter";
+    /// A CloudFormation `AWS::CloudFormation::Interface` parameter group names a parameter the
+    /// template does not have (console metadata; AWS does not enforce it).
+    ParameterGroupUnknownParameter = "W2010", "parameter-group-unknown-parameter";
+    /// An environment entry that Heat accepts but that has no effect (an unknown merge
+    /// strategy, hooks outside `resources`, ...).
+    IgnoredEnvironmentEntry = "W2020", "ignored-environment-entry";
     /// A resource type that this offline validation does not know.
     UnknownResourceType = "W3001", "unknown-resource-type";
     /// A reference only an output uses, which Heat reports lazily when the output is shown.

@@ -1,3 +1,1583 @@
 //! Environment files: parameters, parameter_defaults, resource_registry, event_sinks,
 //! encrypted_param_names, parameter_merge_strategies; parsed, validated, merged in order.
 //! OWNER: parameters helper.
+//!
+//! # Semantics (Heat's)
+//!
+//! * An environment is a YAML (or JSON) map with at most the six sections above; an empty
+//!   file is an empty environment; a section written with no value is an error.
+//! * `resource_registry` maps resource types to implementations: another type (an alias; a key
+//!   ending in `*` maps every type with that prefix, and a value ending in `*` receives the
+//!   rest of the name), a template file (a value, or a key, ending in `.yaml` or `.template`),
+//!   or `null` (removes an entry registered earlier in the same registry). The `resources`
+//!   key holds per-resource settings keyed by resource name (a glob for hooks and restricted
+//!   actions): type overrides for that resource only, `hooks` (`pre-create`, `pre-update`,
+//!   `pre-delete`, `post-create`, `post-update`, `post-delete`, one or a list),
+//!   `restricted_actions` (`update`, `replace`, one or a list), and maps for the resources of
+//!   a nested stack.
+//! * Type lookup ([`ResourceRegistry::resolve_type`]) follows Heat's order: a per-resource
+//!   entry (exact resource name) first, then the top-level entries sorted by name (so a
+//!   wildcard entry sorts before, and wins over, the exact types it covers), following alias
+//!   chains until a type without an entry or a template; a chain that comes back to a type it
+//!   has seen is reported as a loop instead of recursing.
+//! * Merging several files ([`merge`], [`merge_with`]) is Heat's `merge_environments`:
+//!   `parameters` and `parameter_defaults` merge per parameter with the strategy the files
+//!   give (`overwrite` by default; `merge` concatenates strings, extends lists, updates JSON
+//!   maps and adds numbers; `deep_merge` merges JSON maps recursively); a parameter keeps the
+//!   strategy it first got, and a file that names a different one is an error. The other
+//!   sections merge key by key at their top level: a later `resource_registry` entry replaces
+//!   an earlier one with the same key — including the whole `resources` map — and a `null`
+//!   entry in a later file is ignored (Heat skips null values when merging). `event_sinks` and
+//!   `encrypted_param_names` are concatenated.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::parameters::{Number, did_you_mean, parse_number};
+use crate::span::{Span, Spanned};
+use crate::template::load::{Limits, load};
+use crate::template::model::ParameterType;
+use crate::template::node::{Key, Node, Value};
+
+/// The sections an environment may have.
+pub const SECTIONS: &[&str] = &[
+    "parameters",
+    "resource_registry",
+    "parameter_defaults",
+    "encrypted_param_names",
+    "event_sinks",
+    "parameter_merge_strategies",
+];
+
+/// The event sink types heat knows.
+pub const EVENT_SINK_TYPES: &[&str] = &["zaqar-queue"];
+
+/// A parsed (or merged) environment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Environment {
+    /// The files this environment came from, in merge order.
+    pub files: Vec<String>,
+    /// `parameters`: values for the template's parameters.
+    pub parameters: Vec<EnvParameter>,
+    /// `parameter_defaults`: defaults for the template's and nested templates' parameters.
+    pub parameter_defaults: Vec<EnvParameter>,
+    /// `resource_registry`.
+    pub resource_registry: ResourceRegistry,
+    /// `event_sinks`.
+    pub event_sinks: Vec<EventSink>,
+    /// `encrypted_param_names` (managed by the engine).
+    pub encrypted_param_names: Vec<Spanned<String>>,
+    /// `parameter_merge_strategies`.
+    pub parameter_merge_strategies: MergeStrategies,
+}
+
+/// One entry of `parameters` or `parameter_defaults`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvParameter {
+    /// The parameter's name.
+    pub name: Spanned<String>,
+    /// The value as written (any shape; converted when bound).
+    pub value: Node,
+    /// The file it came from.
+    pub file: Option<String>,
+}
+
+/// How values of one parameter from several environment files combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MergeStrategy {
+    /// The later value replaces the earlier one (the default).
+    Overwrite,
+    /// Strings are concatenated, lists extended, JSON maps updated, numbers added.
+    Merge,
+    /// Like `merge`, but JSON maps are merged recursively.
+    DeepMerge,
+}
+
+impl MergeStrategy {
+    /// Every strategy.
+    pub const ALL: &'static [MergeStrategy] = &[
+        MergeStrategy::Overwrite,
+        MergeStrategy::Merge,
+        MergeStrategy::DeepMerge,
+    ];
+
+    /// The name as written in environments.
+    pub fn name(self) -> &'static str {
+        match self {
+            MergeStrategy::Overwrite => "overwrite",
+            MergeStrategy::Merge => "merge",
+            MergeStrategy::DeepMerge => "deep_merge",
+        }
+    }
+
+    /// The strategy with this name.
+    pub fn from_name(name: &str) -> Option<MergeStrategy> {
+        MergeStrategy::ALL
+            .iter()
+            .copied()
+            .find(|s| s.name() == name)
+    }
+}
+
+/// `parameter_merge_strategies`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MergeStrategies {
+    /// The `default` entry: the strategy of parameters not named.
+    pub default: Option<MergeStrategy>,
+    /// Strategies per parameter.
+    pub per_parameter: Vec<(Spanned<String>, MergeStrategy)>,
+}
+
+impl MergeStrategies {
+    /// The strategy written for one parameter (not the default).
+    pub fn get(&self, name: &str) -> Option<(MergeStrategy, Span)> {
+        self.per_parameter
+            .iter()
+            .rev()
+            .find(|(n, _)| n.value == name)
+            .map(|(n, s)| (*s, n.span))
+    }
+}
+
+/// A stack-operation hook that pauses heat at a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Hook {
+    /// `pre-create`.
+    PreCreate,
+    /// `pre-update`.
+    PreUpdate,
+    /// `pre-delete`.
+    PreDelete,
+    /// `post-create`.
+    PostCreate,
+    /// `post-update`.
+    PostUpdate,
+    /// `post-delete`.
+    PostDelete,
+}
+
+impl Hook {
+    /// Every hook.
+    pub const ALL: &'static [Hook] = &[
+        Hook::PreCreate,
+        Hook::PreUpdate,
+        Hook::PreDelete,
+        Hook::PostCreate,
+        Hook::PostUpdate,
+        Hook::PostDelete,
+    ];
+
+    /// The name as written (`pre-create`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::PreCreate => "pre-create",
+            Hook::PreUpdate => "pre-update",
+            Hook::PreDelete => "pre-delete",
+            Hook::PostCreate => "post-create",
+            Hook::PostUpdate => "post-update",
+            Hook::PostDelete => "post-delete",
+        }
+    }
+
+    /// The hook with this name.
+    pub fn from_name(name: &str) -> Option<Hook> {
+        Hook::ALL.iter().copied().find(|h| h.name() == name)
+    }
+}
+
+/// An action that may be forbidden for a resource during stack updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RestrictedAction {
+    /// `update`: the resource may not be updated in place.
+    Update,
+    /// `replace`: the resource may not be replaced.
+    Replace,
+}
+
+impl RestrictedAction {
+    /// Every restricted action.
+    pub const ALL: &'static [RestrictedAction] =
+        &[RestrictedAction::Update, RestrictedAction::Replace];
+
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            RestrictedAction::Update => "update",
+            RestrictedAction::Replace => "replace",
+        }
+    }
+
+    /// The action with this name.
+    pub fn from_name(name: &str) -> Option<RestrictedAction> {
+        RestrictedAction::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == name)
+    }
+}
+
+/// What a registry entry maps a type to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryTarget {
+    /// Another resource type (for a wildcard key, a value ending in `*` receives the rest of
+    /// the name).
+    Alias(String),
+    /// A template file or URL (a template resource).
+    Template(String),
+    /// `null`: removes an entry registered earlier in the same registry.
+    Remove,
+}
+
+/// One `type: implementation` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegistryEntry {
+    /// The type (or type pattern ending in `*`) being mapped.
+    pub name: Spanned<String>,
+    /// What it maps to.
+    pub target: RegistryTarget,
+    /// Where the value was written.
+    pub value_span: Span,
+    /// The file it came from.
+    pub file: Option<String>,
+}
+
+impl RegistryEntry {
+    /// Whether the key is a wildcard (`OS::Quantum*`).
+    pub fn is_glob(&self) -> bool {
+        self.name.value.ends_with('*')
+    }
+}
+
+/// Per-resource settings under `resource_registry: resources: <name-glob>:`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceOverride {
+    /// The resource name (a glob for hooks and restricted actions).
+    pub pattern: Spanned<String>,
+    /// Type overrides for this resource only.
+    pub types: Vec<RegistryEntry>,
+    /// Hooks set on the resource.
+    pub hooks: Vec<Spanned<Hook>>,
+    /// Restricted actions.
+    pub restricted_actions: Vec<Spanned<RestrictedAction>>,
+    /// Settings for the resources of the nested stack this resource creates.
+    pub nested: Vec<ResourceOverride>,
+    /// The file it came from.
+    pub file: Option<String>,
+}
+
+/// `resource_registry`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResourceRegistry {
+    /// Top-level type mappings, in order.
+    pub entries: Vec<RegistryEntry>,
+    /// The `resources` section, in order.
+    pub resources: Vec<ResourceOverride>,
+}
+
+/// The result of looking a resource type up in a registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResolvedType {
+    /// A type with no (further) registry entry: a built-in or plug-in type such as
+    /// `OS::Nova::Server` or `OS::Heat::None`. `via` lists the types mapped on the way.
+    Type {
+        /// The final type.
+        name: String,
+        /// The types that were mapped to reach it, first the one asked for.
+        via: Vec<String>,
+    },
+    /// A template resource.
+    Template {
+        /// The template file or URL.
+        file: String,
+        /// The types that were mapped to reach it, first the one asked for.
+        via: Vec<String>,
+    },
+    /// The aliases form a loop (or a chain longer than [`MAX_ALIAS_STEPS`]).
+    Loop {
+        /// The types in the order they were visited, the repeated one last.
+        chain: Vec<String>,
+    },
+}
+
+impl ResolvedType {
+    /// Whether the resource is disabled (resolved to `OS::Heat::None`).
+    pub fn is_none_type(&self) -> bool {
+        matches!(self, ResolvedType::Type { name, .. } if name == "OS::Heat::None")
+    }
+}
+
+/// The longest alias chain [`ResourceRegistry::resolve_type`] follows.
+pub const MAX_ALIAS_STEPS: usize = 64;
+
+fn is_template_name(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".template")
+}
+
+impl ResourceRegistry {
+    /// Resolves the implementation of a resource type, optionally for one named resource.
+    pub fn resolve_type(&self, resource_name: Option<&str>, type_name: &str) -> ResolvedType {
+        let mut via: Vec<String> = Vec::new();
+        let mut current = type_name.to_string();
+        loop {
+            if via.contains(&current) || via.len() >= MAX_ALIAS_STEPS {
+                via.push(current);
+                return ResolvedType::Loop { chain: via };
+            }
+            if is_template_name(&current) {
+                return ResolvedType::Template { file: current, via };
+            }
+            let Some(entry) = self.lookup(resource_name, &current) else {
+                return ResolvedType::Type { name: current, via };
+            };
+            let next = match &entry.target {
+                RegistryTarget::Template(file) => {
+                    via.push(current);
+                    return ResolvedType::Template {
+                        file: file.clone(),
+                        via,
+                    };
+                }
+                RegistryTarget::Alias(target) => {
+                    if entry.is_glob() {
+                        let name = &entry.name.value;
+                        let prefix = name.strip_suffix('*').unwrap_or(name);
+                        match target.strip_suffix('*') {
+                            Some(t) => format!("{t}{}", current.get(prefix.len()..).unwrap_or("")),
+                            None => target.clone(),
+                        }
+                    } else {
+                        target.clone()
+                    }
+                }
+                RegistryTarget::Remove => return ResolvedType::Type { name: current, via },
+            };
+            via.push(current);
+            current = next;
+        }
+    }
+
+    /// The entry Heat would pick for one type (before following it).
+    fn lookup(&self, resource_name: Option<&str>, type_name: &str) -> Option<&RegistryEntry> {
+        if let Some(name) = resource_name {
+            // Heat looks the resource up by its exact name for type overrides.
+            let found = self
+                .resources
+                .iter()
+                .rev()
+                .filter(|r| r.pattern.value == name)
+                .flat_map(|r| r.types.iter().rev())
+                .find(|e| e.name.value == type_name && e.target != RegistryTarget::Remove);
+            if found.is_some() {
+                return found;
+            }
+        }
+        let mut candidates: Vec<&RegistryEntry> = Vec::new();
+        for entry in &self.entries {
+            if entry.target == RegistryTarget::Remove {
+                continue;
+            }
+            let matches = if entry.is_glob() {
+                let prefix = &entry.name.value[..entry.name.value.len() - 1];
+                let same = matches!(&entry.target, RegistryTarget::Alias(t) if t == type_name);
+                type_name.starts_with(prefix) && !same
+            } else {
+                entry.name.value == type_name
+            };
+            if matches {
+                // A later entry with the same key replaced an earlier one.
+                candidates.retain(|c| c.name.value != entry.name.value);
+                candidates.push(entry);
+            }
+        }
+        candidates
+            .into_iter()
+            .min_by(|a, b| a.name.value.cmp(&b.name.value))
+    }
+
+    /// The hooks set on a resource (every `resources` pattern that matches its name).
+    pub fn hooks_for(&self, resource_name: &str) -> Vec<Hook> {
+        let mut out: Vec<Hook> = self
+            .resources
+            .iter()
+            .filter(|r| glob_match(&r.pattern.value, resource_name))
+            .flat_map(|r| r.hooks.iter().map(|h| h.value))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Whether a resource has a hook.
+    pub fn has_hook(&self, resource_name: &str, hook: Hook) -> bool {
+        self.hooks_for(resource_name).contains(&hook)
+    }
+
+    /// The restricted actions of a resource.
+    pub fn restricted_actions_for(&self, resource_name: &str) -> Vec<RestrictedAction> {
+        let mut out: Vec<RestrictedAction> = self
+            .resources
+            .iter()
+            .filter(|r| glob_match(&r.pattern.value, resource_name))
+            .flat_map(|r| r.restricted_actions.iter().map(|a| a.value))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The `resources` settings that apply inside the nested stack of a resource (Heat gives
+    /// a nested stack the nested maps of every pattern matching its resource's name).
+    pub fn nested_resources_for(&self, resource_name: &str) -> Vec<&ResourceOverride> {
+        self.resources
+            .iter()
+            .filter(|r| glob_match(&r.pattern.value, resource_name))
+            .flat_map(|r| r.nested.iter())
+            .collect()
+    }
+}
+
+/// Shell-style matching as Python's `fnmatchcase`: `*`, `?`, `[seq]`, `[!seq]`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    glob_at(&p, &t)
+}
+
+fn glob_at(p: &[char], t: &[char]) -> bool {
+    // Iterative matching with backtracking on the last `*`.
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() {
+            match p[pi] {
+                '*' => {
+                    star = Some((pi, ti));
+                    pi += 1;
+                    continue;
+                }
+                '?' => {
+                    pi += 1;
+                    ti += 1;
+                    continue;
+                }
+                '[' => {
+                    if let Some((matched, next)) = class_match(p, pi, t[ti]) {
+                        if matched {
+                            pi = next;
+                            ti += 1;
+                            continue;
+                        }
+                    } else if t[ti] == '[' {
+                        pi += 1;
+                        ti += 1;
+                        continue;
+                    }
+                }
+                c if c == t[ti] => {
+                    pi += 1;
+                    ti += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, st)) => {
+                pi = sp + 1;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Matches a `[...]` class at `p[start]`: `Some((matched, index after the class))`, or `None`
+/// when the bracket is not closed (then it is a literal `[`).
+fn class_match(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
+    let mut i = start + 1;
+    let negate = i < p.len() && p[i] == '!';
+    if negate {
+        i += 1;
+    }
+    let first = i;
+    let mut matched = false;
+    while i < p.len() && (p[i] != ']' || i == first) {
+        if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+            if p[i] <= c && c <= p[i + 2] {
+                matched = true;
+            }
+            i += 3;
+        } else {
+            if p[i] == c {
+                matched = true;
+            }
+            i += 1;
+        }
+    }
+    if i >= p.len() {
+        return None;
+    }
+    Some((matched != negate, i + 1))
+}
+
+/// One entry of `event_sinks`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventSink {
+    /// `type` (`zaqar-queue`).
+    pub ty: Spanned<String>,
+    /// `target`: the queue name.
+    pub target: Option<Spanned<String>>,
+    /// `ttl`: how long events stay in the queue, in seconds.
+    pub ttl: Option<i64>,
+    /// Where the entry was written.
+    pub span: Span,
+    /// The file it came from.
+    pub file: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
+struct EnvParser<'a> {
+    file: Option<&'a str>,
+    diags: Vec<Diagnostic>,
+}
+
+impl EnvParser<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        let d = match self.file {
+            Some(f) => d.in_file(f),
+            None => d,
+        };
+        self.diags.push(d);
+    }
+
+    fn error(&mut self, code: Code, span: Span, message: impl Into<String>) {
+        self.push(Diagnostic::error(code, span, message));
+    }
+
+    fn file(&self) -> Option<String> {
+        self.file.map(str::to_string)
+    }
+}
+
+impl Environment {
+    /// Parses an environment file. `name` is the file name diagnostics and entries carry.
+    pub fn parse(name: &str, text: &str, limits: &Limits) -> (Environment, Vec<Diagnostic>) {
+        let loaded = load(text, limits);
+        let mut diags: Vec<Diagnostic> = loaded
+            .diagnostics
+            .into_iter()
+            // An empty environment file is an empty environment.
+            .filter(|d| d.code != Code::EmptyDocument)
+            .map(|d| if d.file.is_none() { d.in_file(name) } else { d })
+            .collect();
+        for dup in &loaded.duplicate_keys {
+            diags.push(
+                Diagnostic::warning(
+                    Code::DuplicateKeyWarning,
+                    dup.duplicate,
+                    format!("key '{}' is written twice; the last one is used", dup.name),
+                )
+                .with_hint(format!(
+                    "the first one is at line {}, column {}",
+                    dup.first.start.line, dup.first.start.col
+                ))
+                .in_file(name),
+            );
+        }
+        let env = match &loaded.root {
+            Some(root) => {
+                let (mut env, more) = Environment::from_node(root, Some(name));
+                diags.extend(more);
+                env.files = vec![name.to_string()];
+                env
+            }
+            None => Environment {
+                files: vec![name.to_string()],
+                ..Environment::default()
+            },
+        };
+        (env, diags)
+    }
+
+    /// Builds an environment from a loaded document.
+    pub fn from_node(root: &Node, file: Option<&str>) -> (Environment, Vec<Diagnostic>) {
+        let mut p = EnvParser {
+            file,
+            diags: Vec::new(),
+        };
+        let mut env = Environment {
+            files: file.map(|f| vec![f.to_string()]).unwrap_or_default(),
+            ..Environment::default()
+        };
+        if root.is_null() {
+            return (env, p.diags);
+        }
+        let Some(entries) = root.as_map() else {
+            p.error(
+                Code::BadEnvironment,
+                root.span,
+                format!(
+                    "The environment is not a valid YAML mapping data type: found {}.",
+                    root.kind_name()
+                ),
+            );
+            return (env, p.diags);
+        };
+        for (key, value) in entries {
+            let section = key.name.as_str();
+            if !SECTIONS.contains(&section) {
+                let mut d = Diagnostic::error(
+                    Code::UnknownEnvironmentSection,
+                    key.span,
+                    format!("environment has unknown section '{section}'"),
+                );
+                d = match did_you_mean(section, SECTIONS.iter().copied()) {
+                    Some(s) => d.with_hint(format!("did you mean '{s}'?")),
+                    None => d.with_hint(format!("the sections are: {}", SECTIONS.join(", "))),
+                };
+                p.push(d);
+                continue;
+            }
+            if value.is_null() {
+                p.error(
+                    Code::BadEnvironment,
+                    key.span,
+                    format!("environment has empty section '{section}'"),
+                );
+                continue;
+            }
+            match section {
+                "parameters" => env.parameters.extend(parse_params(&mut p, key, value)),
+                "parameter_defaults" => env
+                    .parameter_defaults
+                    .extend(parse_params(&mut p, key, value)),
+                "resource_registry" => parse_registry(&mut p, value, &mut env.resource_registry),
+                "encrypted_param_names" => {
+                    env.encrypted_param_names
+                        .extend(parse_string_list(&mut p, key, value));
+                }
+                "event_sinks" => env.event_sinks.extend(parse_event_sinks(&mut p, value)),
+                "parameter_merge_strategies" => {
+                    env.parameter_merge_strategies = parse_strategies(&mut p, value);
+                }
+                _ => {}
+            }
+        }
+        (env, p.diags)
+    }
+
+    /// The value the environment's `parameters` give a parameter (the last one written).
+    pub fn parameter(&self, name: &str) -> Option<&EnvParameter> {
+        self.parameters.iter().rev().find(|p| p.name.value == name)
+    }
+
+    /// The value the environment's `parameter_defaults` give a parameter.
+    pub fn parameter_default(&self, name: &str) -> Option<&EnvParameter> {
+        self.parameter_defaults
+            .iter()
+            .rev()
+            .find(|p| p.name.value == name)
+    }
+
+    /// Resolves a resource type through the registry (see [`ResourceRegistry::resolve_type`]).
+    pub fn resolve_type(&self, resource_name: Option<&str>, type_name: &str) -> ResolvedType {
+        self.resource_registry
+            .resolve_type(resource_name, type_name)
+    }
+}
+
+fn parse_params(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Vec<EnvParameter> {
+    let Some(entries) = value.as_map() else {
+        p.error(
+            Code::BadEnvironment,
+            value.span,
+            format!(
+                "environment section '{}' must be a map of parameter names to values, found {}",
+                key.name,
+                value.kind_name()
+            ),
+        );
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .map(|(k, v)| EnvParameter {
+            name: Spanned::new(k.name.clone(), k.span),
+            value: v.clone(),
+            file: p.file(),
+        })
+        .collect()
+}
+
+fn parse_string_list(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Vec<Spanned<String>> {
+    let Some(items) = value.as_seq() else {
+        p.error(
+            Code::BadEnvironment,
+            value.span,
+            format!(
+                "environment section '{}' must be a list, found {}",
+                key.name,
+                value.kind_name()
+            ),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.as_str() {
+            Some(s) => out.push(Spanned::new(s.to_string(), item.span)),
+            None => p.error(
+                Code::BadEnvironment,
+                item.span,
+                format!(
+                    "'{}' must list parameter names, found {}",
+                    key.name,
+                    item.kind_name()
+                ),
+            ),
+        }
+    }
+    out
+}
+
+fn parse_strategies(p: &mut EnvParser<'_>, value: &Node) -> MergeStrategies {
+    let mut out = MergeStrategies::default();
+    let Some(entries) = value.as_map() else {
+        p.error(
+            Code::BadEnvironment,
+            value.span,
+            format!(
+                "parameter_merge_strategies must be a map of parameter names to strategies, found {}",
+                value.kind_name()
+            ),
+        );
+        return out;
+    };
+    let names: Vec<&str> = MergeStrategy::ALL.iter().map(|s| s.name()).collect();
+    for (k, v) in entries {
+        let Some(strategy) = v.as_str().and_then(MergeStrategy::from_name) else {
+            let shown = v
+                .as_str()
+                .map_or_else(|| v.kind_name().to_string(), |s| format!("'{s}'"));
+            let mut d = Diagnostic::warning(
+                Code::IgnoredEnvironmentEntry,
+                v.span,
+                format!(
+                    "unknown merge strategy {shown} for '{}'; Heat uses the file's default instead",
+                    k.name
+                ),
+            );
+            d = match v
+                .as_str()
+                .and_then(|s| did_you_mean(s, names.iter().copied()))
+            {
+                Some(s) => d.with_hint(format!("did you mean '{s}'?")),
+                None => d.with_hint("the strategies are: overwrite, merge, deep_merge"),
+            };
+            p.push(d);
+            continue;
+        };
+        if k.name == "default" {
+            out.default = Some(strategy);
+        } else {
+            out.per_parameter
+                .push((Spanned::new(k.name.clone(), k.span), strategy));
+        }
+    }
+    out
+}
+
+fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
+    let Some(items) = value.as_seq() else {
+        p.error(
+            Code::BadEnvironment,
+            value.span,
+            format!(
+                "event_sinks must be a list of maps, found {}",
+                value.kind_name()
+            ),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(entries) = item.as_map() else {
+            p.error(
+                Code::BadEnvironment,
+                item.span,
+                format!(
+                    "an event sink must be a map with a type, found {}",
+                    item.kind_name()
+                ),
+            );
+            continue;
+        };
+        let ty = match item.get("type") {
+            Some(t) => match t.as_str() {
+                Some(s) if EVENT_SINK_TYPES.contains(&s) => Spanned::new(s.to_string(), t.span),
+                Some(s) => {
+                    p.push(
+                        Diagnostic::error(
+                            Code::BadEnvironment,
+                            t.span,
+                            format!("unknown event sink type '{s}'"),
+                        )
+                        .with_hint(format!(
+                            "the known types are: {}",
+                            EVENT_SINK_TYPES.join(", ")
+                        )),
+                    );
+                    continue;
+                }
+                None => {
+                    p.error(
+                        Code::BadEnvironment,
+                        t.span,
+                        format!(
+                            "an event sink's type must be a string, found {}",
+                            t.kind_name()
+                        ),
+                    );
+                    continue;
+                }
+            },
+            None => {
+                p.error(Code::BadEnvironment, item.span, "an event sink has no type");
+                continue;
+            }
+        };
+        let mut sink = EventSink {
+            ty,
+            target: None,
+            ttl: None,
+            span: item.span,
+            file: p.file(),
+        };
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "type" => {}
+                "target" => match v.as_str() {
+                    Some(s) => sink.target = Some(Spanned::new(s.to_string(), v.span)),
+                    None => p.error(
+                        Code::BadEnvironment,
+                        v.span,
+                        format!(
+                            "an event sink's target must be a string, found {}",
+                            v.kind_name()
+                        ),
+                    ),
+                },
+                "ttl" => {
+                    let ttl = match &v.value {
+                        Value::Int(i) => Some(*i),
+                        Value::String(s) => match parse_number(s) {
+                            Some(Number::Int(i)) => Some(i),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match ttl {
+                        Some(t) => sink.ttl = Some(t),
+                        None => p.error(
+                            Code::BadEnvironment,
+                            v.span,
+                            format!(
+                                "an event sink's ttl must be an integer, found {}",
+                                v.kind_name()
+                            ),
+                        ),
+                    }
+                }
+                other => p.error(
+                    Code::BadEnvironment,
+                    k.span,
+                    format!(
+                        "unknown key '{other}' in an event sink of type {}",
+                        sink.ty.value
+                    ),
+                ),
+            }
+        }
+        if sink.target.is_none() {
+            p.error(
+                Code::BadEnvironment,
+                item.span,
+                format!("an event sink of type {} needs a target", sink.ty.value),
+            );
+            continue;
+        }
+        out.push(sink);
+    }
+    out
+}
+
+/// Parses the value of a `type: implementation` entry.
+fn registry_entry(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Option<RegistryEntry> {
+    let name = key.name.as_str();
+    if name.is_empty() {
+        p.error(
+            Code::BadResourceRegistry,
+            key.span,
+            "resource_registry has an empty type name",
+        );
+        return None;
+    }
+    let target = match &value.value {
+        Value::Null => RegistryTarget::Remove,
+        _ if is_template_name(name) => RegistryTarget::Template(name.to_string()),
+        Value::String(s) if is_template_name(s) => RegistryTarget::Template(s.clone()),
+        Value::String(s) if s.is_empty() => {
+            p.error(
+                Code::BadResourceRegistry,
+                value.span,
+                format!("resource_registry maps '{name}' to an empty name"),
+            );
+            return None;
+        }
+        Value::String(s) => {
+            let looks_like_file = s.contains('/')
+                || [".yml", ".json", ".hot", ".txt"]
+                    .iter()
+                    .any(|e| s.ends_with(e));
+            if looks_like_file {
+                p.push(
+                    Diagnostic::warning(
+                        Code::IgnoredEnvironmentEntry,
+                        value.span,
+                        format!(
+                            "'{s}' looks like a file, but only names ending in .yaml or .template \
+                             are template resources; Heat takes it as a resource type name"
+                        ),
+                    )
+                    .with_hint("rename the template to end in .yaml or .template"),
+                );
+            }
+            RegistryTarget::Alias(s.clone())
+        }
+        _ => {
+            p.error(
+                Code::BadResourceRegistry,
+                value.span,
+                format!(
+                    "resource_registry entry '{name}' must map to a resource type or a template \
+                     file, found {}",
+                    value.kind_name()
+                ),
+            );
+            return None;
+        }
+    };
+    if name.contains('*') && !name.ends_with('*') {
+        p.push(Diagnostic::warning(
+            Code::IgnoredEnvironmentEntry,
+            key.span,
+            format!("'{name}' has a '*' that is not at the end; it matches no type"),
+        ));
+    }
+    Some(RegistryEntry {
+        name: Spanned::new(name.to_string(), key.span),
+        target,
+        value_span: value.span,
+        file: p.file(),
+    })
+}
+
+/// Adds an entry to a list of entries as Heat's registry does: a `null` removes earlier
+/// entries (all with the prefix, for a wildcard) and is kept; a repeated key replaces.
+fn add_entry(entries: &mut Vec<RegistryEntry>, entry: RegistryEntry) {
+    if entry.target == RegistryTarget::Remove {
+        let name = entry.name.value.clone();
+        match name.strip_suffix('*') {
+            Some(prefix) => entries.retain(|e| !e.name.value.starts_with(prefix)),
+            None => entries.retain(|e| e.name.value != name),
+        }
+    } else {
+        entries.retain(|e| e.name.value != entry.name.value);
+    }
+    entries.push(entry);
+}
+
+fn parse_list_of<T: Copy>(
+    p: &mut EnvParser<'_>,
+    key: &Key,
+    value: &Node,
+    from_name: fn(&str) -> Option<T>,
+    names: &[&str],
+    what: &str,
+) -> Vec<Spanned<T>> {
+    let items: Vec<&Node> = match &value.value {
+        Value::String(_) => vec![value],
+        Value::Seq(items) => items.iter().collect(),
+        _ => {
+            p.error(
+                Code::BadResourceRegistry,
+                value.span,
+                format!(
+                    "'{}' must be a {what} name or a list of them, found {}",
+                    key.name,
+                    value.kind_name()
+                ),
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.as_str().and_then(from_name) {
+            Some(v) => out.push(Spanned::new(v, item.span)),
+            None => {
+                let shown = item
+                    .as_str()
+                    .map_or_else(|| item.kind_name().to_string(), |s| format!("\"{s}\""));
+                let mut d = Diagnostic::error(
+                    Code::BadResourceRegistry,
+                    item.span,
+                    format!(
+                        "Invalid {what} type {shown}, acceptable {what} types are: {}",
+                        names.join(", ")
+                    ),
+                );
+                if let Some(s) = item
+                    .as_str()
+                    .and_then(|s| did_you_mean(s, names.iter().copied()))
+                {
+                    d = d.with_hint(format!("did you mean '{s}'?"));
+                }
+                p.push(d);
+            }
+        }
+    }
+    out
+}
+
+fn parse_hooks(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Vec<Spanned<Hook>> {
+    let names: Vec<&str> = Hook::ALL.iter().map(|h| h.name()).collect();
+    parse_list_of(p, key, value, Hook::from_name, &names, "hook")
+}
+
+fn parse_restricted(
+    p: &mut EnvParser<'_>,
+    key: &Key,
+    value: &Node,
+) -> Vec<Spanned<RestrictedAction>> {
+    let names: Vec<&str> = RestrictedAction::ALL.iter().map(|a| a.name()).collect();
+    parse_list_of(
+        p,
+        key,
+        value,
+        RestrictedAction::from_name,
+        &names,
+        "restricted_action",
+    )
+}
+
+fn parse_registry(p: &mut EnvParser<'_>, value: &Node, registry: &mut ResourceRegistry) {
+    let Some(entries) = value.as_map() else {
+        p.error(
+            Code::BadResourceRegistry,
+            value.span,
+            format!(
+                "resource_registry must be a map, found {}",
+                value.kind_name()
+            ),
+        );
+        return;
+    };
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "resources" => {
+                let Some(items) = v.as_map() else {
+                    if !v.is_null() {
+                        p.error(
+                            Code::BadResourceRegistry,
+                            v.span,
+                            format!(
+                                "resource_registry's resources must be a map of resource names to \
+                                 settings, found {}",
+                                v.kind_name()
+                            ),
+                        );
+                    }
+                    continue;
+                };
+                registry.resources = items
+                    .iter()
+                    .filter_map(|(name, settings)| parse_override(p, name, settings))
+                    .collect();
+            }
+            "hooks" | "restricted_actions" => {
+                if k.name == "hooks" {
+                    parse_hooks(p, k, v);
+                } else {
+                    parse_restricted(p, k, v);
+                }
+                p.push(
+                    Diagnostic::warning(
+                        Code::IgnoredEnvironmentEntry,
+                        k.span,
+                        format!("'{}' has no effect at the top of resource_registry", k.name),
+                    )
+                    .with_hint(format!(
+                        "put it under resources: <resource name>: {}: ...",
+                        k.name
+                    )),
+                );
+            }
+            _ => {
+                if v.as_map().is_some() {
+                    p.push(
+                        Diagnostic::error(
+                            Code::BadResourceRegistry,
+                            v.span,
+                            format!(
+                                "resource_registry entry '{}' must map to a resource type or a \
+                                 template file, found a map",
+                                k.name
+                            ),
+                        )
+                        .with_hint("per-resource settings go under resources: <resource name>:"),
+                    );
+                    continue;
+                }
+                if let Some(entry) = registry_entry(p, k, v) {
+                    add_entry(&mut registry.entries, entry);
+                }
+            }
+        }
+    }
+}
+
+fn parse_override(p: &mut EnvParser<'_>, name: &Key, settings: &Node) -> Option<ResourceOverride> {
+    let Some(entries) = settings.as_map() else {
+        p.error(
+            Code::BadResourceRegistry,
+            settings.span,
+            format!(
+                "the settings of resource '{}' must be a map (types, hooks, restricted_actions), \
+                 found {}",
+                name.name,
+                settings.kind_name()
+            ),
+        );
+        return None;
+    };
+    let mut out = ResourceOverride {
+        pattern: Spanned::new(name.name.clone(), name.span),
+        types: Vec::new(),
+        hooks: Vec::new(),
+        restricted_actions: Vec::new(),
+        nested: Vec::new(),
+        file: p.file(),
+    };
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "hooks" => out.hooks.extend(parse_hooks(p, k, v)),
+            "restricted_actions" => out.restricted_actions.extend(parse_restricted(p, k, v)),
+            _ if v.as_map().is_some() => {
+                if let Some(nested) = parse_override(p, k, v) {
+                    out.nested.push(nested);
+                }
+            }
+            _ => {
+                if let Some(entry) = registry_entry(p, k, v) {
+                    add_entry(&mut out.types, entry);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging
+// ---------------------------------------------------------------------------------------------
+
+/// Merges environments in order (later files win), without knowing the parameters' types: the
+/// `merge` strategies infer the kind of value from its shape. Problems are dropped; use
+/// [`merge_with`] to get them.
+pub fn merge(envs: impl IntoIterator<Item = Environment>) -> Environment {
+    merge_with(envs, |_| None).0
+}
+
+/// Merges environments in order, as Heat's `merge_environments` does. `param_type` gives the
+/// type of a parameter when known (the template's, or a nested template's); unknown ones are
+/// merged by the shape of their values.
+///
+/// Diagnostics ([`Code::BadEnvironment`]): a parameter whose strategy differs from the one an
+/// earlier file gave it; a `merge` of values that cannot merge (booleans, a map with a string).
+/// [`Code::IgnoredEnvironmentEntry`]: a `null` registry entry in a later file.
+pub fn merge_with(
+    envs: impl IntoIterator<Item = Environment>,
+    param_type: impl Fn(&str) -> Option<ParameterType>,
+) -> (Environment, Vec<Diagnostic>) {
+    let mut out = Environment::default();
+    let mut diags = Vec::new();
+    // The strategy each parameter got first (Heat's `available_strategies`).
+    let mut fixed: Vec<(String, MergeStrategy, Option<String>)> = Vec::new();
+
+    for env in envs {
+        let file = env.files.last().cloned();
+        let strategies = &env.parameter_merge_strategies;
+        for (section, target) in [
+            (&env.parameters, &mut out.parameters),
+            (&env.parameter_defaults, &mut out.parameter_defaults),
+        ] {
+            merge_params(
+                section,
+                target,
+                strategies,
+                &mut fixed,
+                &file,
+                &param_type,
+                &mut diags,
+            );
+        }
+        merge_registry(
+            &mut out.resource_registry,
+            env.resource_registry,
+            &mut diags,
+        );
+        out.event_sinks.extend(env.event_sinks);
+        for name in env.encrypted_param_names {
+            if !out
+                .encrypted_param_names
+                .iter()
+                .any(|n| n.value == name.value)
+            {
+                out.encrypted_param_names.push(name);
+            }
+        }
+        out.files.extend(env.files);
+    }
+    out.parameter_merge_strategies = MergeStrategies {
+        default: None,
+        per_parameter: fixed
+            .into_iter()
+            .filter(|(_, s, _)| *s != MergeStrategy::Overwrite)
+            .map(|(n, s, _)| (Spanned::new(n, Span::default()), s))
+            .collect(),
+    };
+    (out, diags)
+}
+
+fn with_file(d: Diagnostic, file: &Option<String>) -> Diagnostic {
+    match file {
+        Some(f) => d.in_file(f.clone()),
+        None => d,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn merge_params(
+    new: &[EnvParameter],
+    old: &mut Vec<EnvParameter>,
+    strategies: &MergeStrategies,
+    fixed: &mut Vec<(String, MergeStrategy, Option<String>)>,
+    file: &Option<String>,
+    param_type: &impl Fn(&str) -> Option<ParameterType>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for entry in new {
+        if entry.value.is_null() {
+            continue; // Heat skips null values
+        }
+        let name = entry.name.value.as_str();
+        let written = strategies.get(name);
+        let previous = fixed
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, s, f)| (*s, f.clone()));
+        let strategy = match (written, &previous) {
+            (Some((s, _)), _) => s,
+            (None, Some((s, _))) => *s,
+            (None, None) => strategies.default.unwrap_or(MergeStrategy::Overwrite),
+        };
+        match previous {
+            None => fixed.push((name.to_string(), strategy, file.clone())),
+            Some((prev, prev_file)) if prev != strategy => {
+                let span = written.map_or(entry.name.span, |(_, s)| s);
+                let mut d = Diagnostic::error(
+                    Code::BadEnvironment,
+                    span,
+                    format!(
+                        "Conflicting merge strategy '{}' for parameter '{name}' in file '{}'.",
+                        strategy.name(),
+                        file.as_deref().unwrap_or("<environment>")
+                    ),
+                );
+                d = d.with_hint(format!(
+                    "an earlier file{} gave it '{}'; a parameter keeps one strategy",
+                    prev_file.map(|f| format!(" ({f})")).unwrap_or_default(),
+                    prev.name()
+                ));
+                diags.push(with_file(d, file));
+            }
+            Some(_) => {}
+        }
+        let existing = old.iter().rposition(|e| e.name.value == name);
+        let Some(index) = existing else {
+            old.push(entry.clone());
+            continue;
+        };
+        let merged = match strategy {
+            MergeStrategy::Overwrite => Ok(entry.value.clone()),
+            MergeStrategy::Merge | MergeStrategy::DeepMerge => merge_param_value(
+                &old[index].value,
+                &entry.value,
+                param_type(name),
+                strategy == MergeStrategy::DeepMerge,
+            ),
+        };
+        let value = match merged {
+            Ok(v) => v,
+            Err(why) => {
+                let d = Diagnostic::error(
+                    Code::BadEnvironment,
+                    entry.value.span,
+                    format!(
+                        "Invalid merge strategy '{}' for parameter '{name}': {why}",
+                        strategy.name()
+                    ),
+                )
+                .with_hint("use overwrite for this parameter");
+                diags.push(with_file(d, file));
+                entry.value.clone()
+            }
+        };
+        old[index] = EnvParameter {
+            name: entry.name.clone(),
+            value,
+            file: entry.file.clone(),
+        };
+    }
+}
+
+/// A JSON text turned into a node (all spans at `span`).
+fn json_to_node(value: &serde_json::Value, span: Span) -> Node {
+    use serde_json::Value as J;
+    let v = match value {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::String(s.clone()),
+        J::Array(items) => Value::Seq(items.iter().map(|i| json_to_node(i, span)).collect()),
+        J::Object(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| {
+                    (
+                        Key {
+                            name: k.clone(),
+                            span,
+                        },
+                        json_to_node(v, span),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node::new(v, span)
+}
+
+/// A JSON parameter's value as a node: strings holding JSON are parsed.
+fn as_json_node(node: &Node) -> Result<Node, String> {
+    match &node.value {
+        Value::String(s) if s.trim().is_empty() => Ok(Node::new(Value::Map(Vec::new()), node.span)),
+        Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
+            .map(|j| json_to_node(&j, node.span))
+            .map_err(|_| "the value is not valid JSON".to_string()),
+        _ => Ok(node.clone()),
+    }
+}
+
+fn is_falsy(node: &Node) -> bool {
+    match &node.value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::String(s) => s.is_empty(),
+        Value::Seq(items) => items.is_empty(),
+        Value::Map(entries) => entries.is_empty(),
+    }
+}
+
+fn text_of(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(crate::parameters::fmt_float(*f)),
+        _ => None,
+    }
+}
+
+/// Heat's `merge_list`: an empty old value gives the new one; a list extends; strings join
+/// with a comma.
+fn merge_list(old: &Node, new: &Node) -> Result<Node, String> {
+    if is_falsy(old) {
+        return Ok(new.clone());
+    }
+    let to_items = |n: &Node| -> Option<Vec<Node>> {
+        match &n.value {
+            Value::Seq(items) => Some(items.clone()),
+            Value::String(s) => Some(
+                s.split(',')
+                    .map(|part| Node::new(Value::String(part.to_string()), n.span))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    match (&old.value, &new.value) {
+        (Value::String(a), Value::String(b)) => {
+            Ok(Node::new(Value::String(format!("{a},{b}")), new.span))
+        }
+        _ => match (to_items(old), to_items(new)) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                Ok(Node::new(Value::Seq(a), new.span))
+            }
+            _ => Err(format!(
+                "cannot merge {} with {} as lists",
+                old.kind_name(),
+                new.kind_name()
+            )),
+        },
+    }
+}
+
+/// Heat's `merge_map`: each non-null entry of `new` replaces the old one; with `deep`, maps
+/// merge recursively, lists extend and strings concatenate.
+fn merge_map(old: &Node, new: &Node, deep: bool) -> Result<Node, String> {
+    if is_falsy(old) {
+        return Ok(new.clone());
+    }
+    let (Some(old_entries), Some(new_entries)) = (old.as_map(), new.as_map()) else {
+        return Err(format!(
+            "cannot merge {} with {} as maps",
+            old.kind_name(),
+            new.kind_name()
+        ));
+    };
+    let mut entries: Vec<(Key, Node)> = old_entries.to_vec();
+    for (k, v) in new_entries {
+        if v.is_null() {
+            continue;
+        }
+        let pos = entries.iter().rposition(|(ok, _)| ok.name == k.name);
+        let merged = match (deep, pos) {
+            (false, _) | (true, None) => v.clone(),
+            (true, Some(i)) => {
+                let old_v = &entries[i].1;
+                match &v.value {
+                    Value::Map(_) if !is_falsy(old_v) && old_v.as_map().is_some() => {
+                        merge_map(old_v, v, true)?
+                    }
+                    Value::Seq(_) if !is_falsy(old_v) && old_v.as_seq().is_some() => {
+                        merge_list(old_v, v)?
+                    }
+                    Value::String(s) => match &old_v.value {
+                        Value::String(o) => Node::new(Value::String(format!("{o}{s}")), v.span),
+                        _ => v.clone(),
+                    },
+                    _ => v.clone(),
+                }
+            }
+        };
+        match pos {
+            Some(i) => entries[i] = (entries[i].0.clone(), merged),
+            None => entries.push((k.clone(), merged)),
+        }
+    }
+    Ok(Node::new(Value::Map(entries), new.span))
+}
+
+/// Heat's `param_merge`, by the parameter's type (or, when unknown, by the values' shapes).
+fn merge_param_value(
+    old: &Node,
+    new: &Node,
+    ty: Option<ParameterType>,
+    deep: bool,
+) -> Result<Node, String> {
+    let inferred = match (&old.value, &new.value) {
+        (Value::Map(_), _) | (_, Value::Map(_)) => ParameterType::Json,
+        (Value::Seq(_), _) | (_, Value::Seq(_)) => ParameterType::CommaDelimitedList,
+        (Value::Bool(_), _) | (_, Value::Bool(_)) => ParameterType::Boolean,
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => ParameterType::Number,
+        _ => ParameterType::String,
+    };
+    let ty = ty.unwrap_or(inferred);
+    match ty {
+        ParameterType::Json => merge_map(&as_json_node(old)?, &as_json_node(new)?, deep),
+        ParameterType::CommaDelimitedList | ParameterType::NumberList => merge_list(old, new),
+        ParameterType::Aws(name) if name.starts_with("List<") => merge_list(old, new),
+        ParameterType::String | ParameterType::Aws(_) => match (text_of(old), text_of(new)) {
+            (Some(a), Some(b)) => Ok(Node::new(Value::String(a + &b), new.span)),
+            _ => Err(format!(
+                "cannot concatenate {} and {}",
+                old.kind_name(),
+                new.kind_name()
+            )),
+        },
+        ParameterType::Number => {
+            let num = |n: &Node| match &n.value {
+                Value::Int(i) => Some(Number::Int(*i)),
+                Value::Float(f) => Some(Number::Float(*f)),
+                Value::String(s) => parse_number(s),
+                _ => None,
+            };
+            match (num(old), num(new)) {
+                (Some(Number::Int(a)), Some(Number::Int(b))) => match a.checked_add(b) {
+                    Some(sum) => Ok(Node::new(Value::Int(sum), new.span)),
+                    None => Ok(Node::new(
+                        Value::Float(Number::Int(a).as_f64() + Number::Int(b).as_f64()),
+                        new.span,
+                    )),
+                },
+                (Some(a), Some(b)) => {
+                    Ok(Node::new(Value::Float(a.as_f64() + b.as_f64()), new.span))
+                }
+                _ => Err("the values are not numbers".to_string()),
+            }
+        }
+        ParameterType::Boolean => Err("booleans cannot be merged".to_string()),
+    }
+}
+
+fn merge_registry(out: &mut ResourceRegistry, new: ResourceRegistry, diags: &mut Vec<Diagnostic>) {
+    let first = out.entries.is_empty() && out.resources.is_empty();
+    for entry in new.entries {
+        if entry.target == RegistryTarget::Remove && !first {
+            let d = Diagnostic::warning(
+                Code::IgnoredEnvironmentEntry,
+                entry.value_span,
+                format!(
+                    "the null entry for '{}' has no effect: Heat ignores null values when it \
+                     merges environment files",
+                    entry.name.value
+                ),
+            )
+            .with_hint("remove the entry from the earlier file instead");
+            diags.push(with_file(d, &entry.file));
+            continue;
+        }
+        match out
+            .entries
+            .iter()
+            .position(|e| e.name.value == entry.name.value)
+        {
+            Some(i) => out.entries[i] = entry,
+            None => out.entries.push(entry),
+        }
+    }
+    if !new.resources.is_empty() {
+        // Heat merges resource_registry one level deep: a later `resources` map replaces the
+        // earlier one as a whole.
+        out.resources = new.resources;
+    }
+}

@@ -12,6 +12,7 @@ pub mod node;
 pub mod parse;
 pub mod refs;
 pub mod version;
+pub mod yaml11;
 
 pub use expr::{Call, Expr, ExprKind, Func};
 pub use load::{Limits, Loaded, load};

@@ -223,6 +223,9 @@ pub enum DeletionPolicy {
     Retain,
     /// Snapshot, then delete.
     Snapshot,
+    /// AWS CloudFormation `RetainExceptOnCreate`: retain, except when the stack's creation
+    /// fails (then delete). Not in Heat.
+    RetainExceptOnCreate,
 }
 
 /// One resource.

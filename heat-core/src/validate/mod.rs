@@ -2,3 +2,599 @@
 //! parameters / resources / mappings / conditions / outputs, function contexts, per-version
 //! availability, resource types.
 //! OWNER: expression helper.
+//!
+//! Which function names are functions, in which context and version, is decided when
+//! expressions are parsed ([`crate::template::parse::expr`]); this module checks what the
+//! parsed template says:
+//!
+//! * [`arity`]: the number and shape of every call's arguments (`E3013`), and functions that
+//!   need the `AWS::LanguageExtensions` transform (`E3011`);
+//! * [`references`]: names that do not resolve (`E3001`–`E3006`, `E3016`, `E3017`, and the
+//!   lazy output warning `W3002`), or the one `W3003` when a transform may define them;
+//! * [`resource_types`]: resource types offline (`W3001`).
+//!
+//! The dependency graph and its cycles are [`crate::graph`]'s business.
+
+pub mod arity;
+pub mod names;
+pub mod references;
+pub mod resource_types;
+
+use crate::diagnostic::Diagnostic;
+use crate::template::expr::Expr;
+use crate::template::model::{DeletionPolicySpec, ResourceCondition, Template};
+
+/// What to validate a template against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidateOptions {
+    /// The resource types Heat knows. `None` uses the built-in offline list (every type Heat
+    /// registers plus its global environment aliases); `Some` replaces it, e.g. with a
+    /// server's `GET /resource_types`.
+    pub known_resource_types: Option<Vec<String>>,
+    /// More accepted resource types, e.g. the names an environment's `resource_registry`
+    /// maps; `*` matches any run of characters (`My::*`).
+    pub extra_resource_types: Vec<String>,
+    /// Whether to check resource types at all (default `true`).
+    pub check_resource_types: bool,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> ValidateOptions {
+        ValidateOptions {
+            known_resource_types: None,
+            extra_resource_types: Vec::new(),
+            check_resource_types: true,
+        }
+    }
+}
+
+/// Where an expression sits in a template, for messages ("(in WebServer)").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location<'a> {
+    /// Anywhere in a resource definition.
+    Resource(&'a str),
+    /// In an output (value, condition or export).
+    Output(&'a str),
+    /// In a named condition's definition.
+    Condition(&'a str),
+    /// In template-level `Metadata`.
+    Metadata,
+}
+
+impl Location<'_> {
+    /// The location as messages write it after "in": `WebServer`, `output Url`,
+    /// `condition IsProd`, `Metadata`.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Resource(n) => (*n).to_string(),
+            Location::Output(n) => format!("output {n}"),
+            Location::Condition(n) => format!("condition {n}"),
+            Location::Metadata => "Metadata".to_string(),
+        }
+    }
+
+    /// Like [`Location::describe`], but a resource is written `resource WebServer`.
+    pub fn describe_kind(&self) -> String {
+        match self {
+            Location::Resource(n) => format!("resource {n}"),
+            other => other.describe(),
+        }
+    }
+}
+
+/// One expression of a template with where it is.
+#[derive(Clone, Copy, Debug)]
+pub struct Site<'a> {
+    /// Where it is.
+    pub location: Location<'a>,
+    /// The expression.
+    pub expr: &'a Expr,
+    /// Whether it is a condition (a `conditions` entry or a `condition:` field).
+    pub in_condition: bool,
+}
+
+/// Every expression of a template, in document order of sections: conditions, resources
+/// (properties, metadata, policies, condition, external_id), outputs, template metadata.
+pub fn sites(template: &Template) -> Vec<Site<'_>> {
+    let mut out = Vec::new();
+    for c in &template.conditions {
+        out.push(Site {
+            location: Location::Condition(&c.name.value),
+            expr: &c.expr,
+            in_condition: true,
+        });
+    }
+    for r in &template.resources {
+        let location = Location::Resource(&r.name.value);
+        let policies = [r.deletion_policy.as_ref(), r.update_replace_policy.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| match p {
+                DeletionPolicySpec::Expr(e) => Some(e),
+                DeletionPolicySpec::Known(_) => None,
+            });
+        let values = [
+            r.properties.as_ref(),
+            r.metadata.as_ref(),
+            r.update_policy.as_ref(),
+            r.creation_policy.as_ref(),
+            r.external_id.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(policies);
+        for expr in values {
+            out.push(Site {
+                location,
+                expr,
+                in_condition: false,
+            });
+        }
+        if let Some(ResourceCondition::Inline(e)) = &r.condition {
+            out.push(Site {
+                location,
+                expr: e,
+                in_condition: true,
+            });
+        }
+    }
+    for o in &template.outputs {
+        let location = Location::Output(&o.name.value);
+        out.push(Site {
+            location,
+            expr: &o.value,
+            in_condition: false,
+        });
+        if let Some(ResourceCondition::Inline(e)) = &o.condition {
+            out.push(Site {
+                location,
+                expr: e,
+                in_condition: true,
+            });
+        }
+        if let Some(e) = &o.export {
+            out.push(Site {
+                location,
+                expr: e,
+                in_condition: false,
+            });
+        }
+    }
+    if let Some(m) = &template.metadata {
+        out.push(Site {
+            location: Location::Metadata,
+            expr: m,
+            in_condition: false,
+        });
+    }
+    out
+}
+
+/// Whether the template declares the `AWS::LanguageExtensions` transform.
+pub fn has_language_extensions(template: &Template) -> bool {
+    template
+        .transforms
+        .iter()
+        .any(|t| t.value == "AWS::LanguageExtensions")
+}
+
+/// Validates a parsed template; returns every problem found (errors and warnings).
+pub fn validate(template: &Template, options: &ValidateOptions) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let all = sites(template);
+    let lang_ext = has_language_extensions(template);
+    for site in &all {
+        arity::check_expr(site.expr, template.version, lang_ext, &mut diags);
+    }
+    references::check(template, &all, &mut diags);
+    resource_types::check(template, options, &mut diags);
+    diags
+}
+
+/// Test support: a [`Template`] built straight from JSON (no loader, no structure checks),
+/// so validation tests can be written as data.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::span::Spanned;
+    use crate::template::model::*;
+    use crate::template::node::Node;
+    use crate::template::parse::expr::testing::node;
+    use crate::template::parse::expr::{ExprContext, parse_expr};
+    use crate::template::version::Version;
+
+    fn get<'a>(n: &'a Node, keys: &[&str]) -> Option<&'a Node> {
+        keys.iter().find_map(|k| n.get(k))
+    }
+
+    fn named(n: &Node) -> Vec<(Spanned<String>, &Node)> {
+        n.as_map()
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, v)| (Spanned::new(k.name.clone(), k.span), v))
+            .collect()
+    }
+
+    fn condition(n: &Node, version: Version) -> ResourceCondition {
+        match n.as_str() {
+            Some(s) => ResourceCondition::Named(Spanned::new(s.to_string(), n.span)),
+            None => ResourceCondition::Inline(parse_expr(
+                n,
+                &ExprContext::condition(version),
+                &mut Vec::new(),
+            )),
+        }
+    }
+
+    /// Builds a template of `version` from a JSON document written in either key style.
+    pub(crate) fn template(version: Version, json: serde_json::Value) -> Template {
+        let root = node(&json);
+        let value = ExprContext::value(version);
+        let expr = |n: &Node| parse_expr(n, &value, &mut Vec::new());
+        let mut t = Template {
+            version,
+            version_span: Default::default(),
+            description: None,
+            transforms: Vec::new(),
+            parameters: Vec::new(),
+            parameter_groups: Vec::new(),
+            mappings: Vec::new(),
+            conditions: Vec::new(),
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            metadata: get(&root, &["Metadata"]).map(expr),
+        };
+        if let Some(tr) = get(&root, &["Transform"]) {
+            let items: Vec<&Node> = match tr.as_seq() {
+                Some(s) => s.iter().collect(),
+                None => vec![tr],
+            };
+            t.transforms = items
+                .into_iter()
+                .filter_map(|n| n.as_str().map(|s| Spanned::new(s.to_string(), n.span)))
+                .collect();
+        }
+        for (name, _) in get(&root, &["parameters", "Parameters"])
+            .map(named)
+            .unwrap_or_default()
+        {
+            let span = name.span;
+            t.parameters.push(Parameter {
+                name,
+                ty: ParameterType::String,
+                ty_span: span,
+                description: None,
+                label: None,
+                default: None,
+                hidden: false,
+                immutable: false,
+                tags: Vec::new(),
+                constraints: Vec::new(),
+                span,
+            });
+        }
+        for (name, m) in get(&root, &["Mappings"]).map(named).unwrap_or_default() {
+            let entries = named(m)
+                .into_iter()
+                .map(|(top, second)| {
+                    let inner = named(second)
+                        .into_iter()
+                        .map(|(k, v)| (k, v.clone()))
+                        .collect();
+                    (top, inner)
+                })
+                .collect();
+            let span = name.span;
+            t.mappings.push(Mapping {
+                name,
+                entries,
+                span,
+            });
+        }
+        for (name, c) in get(&root, &["conditions", "Conditions"])
+            .map(named)
+            .unwrap_or_default()
+        {
+            let expr = parse_expr(c, &ExprContext::condition(version), &mut Vec::new());
+            t.conditions.push(ConditionDef { name, expr });
+        }
+        for (name, r) in get(&root, &["resources", "Resources"])
+            .map(named)
+            .unwrap_or_default()
+        {
+            let ty = get(r, &["type", "Type"])
+                .and_then(|n| n.as_str().map(|s| Spanned::new(s.to_string(), n.span)))
+                .unwrap_or_else(|| Spanned::new(String::new(), name.span));
+            let depends_on = match get(r, &["depends_on", "DependsOn"]) {
+                Some(d) => match d.as_seq() {
+                    Some(items) => items
+                        .iter()
+                        .filter_map(|n| n.as_str().map(|s| Spanned::new(s.to_string(), n.span)))
+                        .collect(),
+                    None => d
+                        .as_str()
+                        .map(|s| vec![Spanned::new(s.to_string(), d.span)])
+                        .unwrap_or_default(),
+                },
+                None => Vec::new(),
+            };
+            let span = name.span;
+            t.resources.push(Resource {
+                ty,
+                properties: get(r, &["properties", "Properties"]).map(expr),
+                metadata: get(r, &["metadata", "Metadata"]).map(expr),
+                depends_on,
+                deletion_policy: None,
+                update_policy: get(r, &["update_policy", "UpdatePolicy"]).map(expr),
+                creation_policy: None,
+                update_replace_policy: None,
+                condition: get(r, &["condition", "Condition"]).map(|n| condition(n, version)),
+                external_id: None,
+                description: None,
+                name,
+                span,
+            });
+        }
+        for (name, o) in get(&root, &["outputs", "Outputs"])
+            .map(named)
+            .unwrap_or_default()
+        {
+            let span = name.span;
+            t.outputs.push(Output {
+                value: get(o, &["value", "Value"]).map(expr).unwrap_or_else(|| {
+                    crate::template::expr::Expr::new(crate::template::expr::ExprKind::Null, span)
+                }),
+                description: None,
+                condition: get(o, &["condition", "Condition"]).map(|n| condition(n, version)),
+                export: get(o, &["Export"]).map(expr),
+                name,
+                span,
+            });
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::testing::template;
+    use super::*;
+    use crate::diagnostic::Severity;
+    use crate::template::version::Version::{self, *};
+    use serde_json::json;
+
+    /// Validates and returns `(code, severity, message)` for every diagnostic.
+    fn run(version: Version, doc: serde_json::Value) -> Vec<(String, Severity, String)> {
+        let t = template(version, doc);
+        validate(&t, &ValidateOptions::default())
+            .into_iter()
+            .map(|d| (d.code.as_str().to_string(), d.severity, d.message))
+            .collect()
+    }
+
+    /// (version, template, [(code, message fragment)]) — exactly these diagnostics.
+    #[test]
+    fn reference_checks() {
+        let cases: Vec<(Version, serde_json::Value, Vec<(&str, &str)>)> = vec![
+            // CFN Ref
+            (
+                Cfn20100909,
+                json!({"Parameters": {"P": {}}, "Resources": {
+                    "A": {"Type": "AWS::S3::Bucket", "Properties": {"X": {"Ref": "P"}, "Y": {"Ref": "B"}, "Z": {"Ref": "AWS::Region"}}},
+                    "B": {"Type": "AWS::S3::Bucket", "Properties": {"X": {"Ref": "Nope"}}}}}),
+                vec![("E3001", "Ref to undefined Nope (in resource B)")],
+            ),
+            // GetAtt / Sub
+            (
+                Cfn20100909,
+                json!({"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+                    "Role": {"Fn::GetAtt": ["myLambdaExecutionRole", "Arn"]},
+                    "Code": {"Fn::Sub": "${AWS::StackName}-${Missing}-${Fn.Arn}-${Gone.Arn}-${!Lit}"},
+                    "Other": {"Fn::Sub": ["${Var}", {"Var": "x"}]}}}}}),
+                vec![
+                    (
+                        "E3002",
+                        "GetAtt to undefined resource myLambdaExecutionRole (in Fn)",
+                    ),
+                    ("E3017", "Fn::Sub variable ${Missing} is undefined (in Fn)"),
+                    (
+                        "E3017",
+                        "${Gone.Arn} refers to undefined resource Gone (in Fn)",
+                    ),
+                ],
+            ),
+            // DependsOn, conditions, mappings
+            (
+                Cfn20100909,
+                json!({
+                    "Mappings": {"M": {"us-east-1": {"ami": "x"}}},
+                    "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "AWS::Region"}, "x"]},
+                                   "Both": {"Fn::And": [{"Condition": "IsProd"}, {"Condition": "Nope"}]},
+                                   "OnRes": {"Fn::Equals": [{"Ref": "R1"}, "x"]}},
+                    "Resources": {
+                        "R1": {"Type": "AWS::S3::Bucket", "DependsOn": ["dummy", "R2"], "Condition": "CreateAux"},
+                        "R2": {"Type": "AWS::S3::Bucket", "Properties": {
+                            "A": {"Fn::If": ["IsProd", 1, 2]},
+                            "B": {"Fn::If": ["IsPrd", 1, 2]},
+                            "C": {"Fn::FindInMap": ["M", "us-east-1", "ami"]},
+                            "D": {"Fn::FindInMap": ["N", "us-east-1", "ami"]},
+                            "E": {"Fn::FindInMap": ["M", "eu-west-1", "ami"]},
+                            "F": {"Fn::FindInMap": ["M", "us-east-1", "amy"]},
+                            "G": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "whatever"]}}}}}),
+                vec![
+                    ("E3004", "Condition Nope undefined (in condition Both)"),
+                    ("E3001", "Ref to resource R1 in condition OnRes"),
+                    ("E3004", "Fn::If Condition IsPrd undefined (in R2)"),
+                    ("E3005", "Fn::FindInMap to undefined mapping N (in R2)"),
+                    ("E3005", "key 'eu-west-1' is not in mapping M (in R2)"),
+                    (
+                        "E3005",
+                        "key 'amy' is not under 'us-east-1' in mapping M (in R2)",
+                    ),
+                    ("E3004", "resource R1 Condition CreateAux undefined"),
+                    ("E3003", "DependsOn undefined resource dummy (in R1)"),
+                ],
+            ),
+            // HOT
+            (
+                Hot20161014,
+                json!({
+                    "parameters": {"p": {}},
+                    "conditions": {"c": {"equals": [{"get_param": "p"}, "x"]},
+                                   "d": {"not": "nope"}},
+                    "resources": {
+                        "server": {"type": "OS::Nova::Server", "properties": {
+                            "image": {"get_param": "ImageId"},
+                            "name": {"get_param": "OS::stack_name"},
+                            "a": {"get_resource": "instance"},
+                            "b": {"get_attr": ["server2", "x"]},
+                            "c": {"if": ["c", 1, 2]},
+                            "d": {"if": ["e", 1, 2]}},
+                            "depends_on": "dummy", "condition": "zz"}},
+                    "outputs": {"o": {"value": {"get_attr": ["gone", "x"]}},
+                                "p": {"value": 1, "condition": "nah"}}}),
+                vec![
+                    ("E3004", "condition nope undefined (in condition d)"),
+                    ("E3006", "get_param undefined ImageId (in server)"),
+                    (
+                        "E3002",
+                        "get_resource/get_attr to undefined resource instance (in server)",
+                    ),
+                    (
+                        "E3002",
+                        "get_resource/get_attr to undefined resource server2 (in server)",
+                    ),
+                    ("E3004", "if condition e undefined (in server)"),
+                    (
+                        "W3002",
+                        "get_resource/get_attr to undefined resource gone (in output o)",
+                    ),
+                    ("E3004", "resource server condition zz undefined"),
+                    ("W3002", "output p condition nah undefined"),
+                    ("E3003", "depends_on undefined resource dummy (in server)"),
+                ],
+            ),
+            // CFN outputs: errors
+            (
+                Cfn20100909,
+                json!({"Resources": {"A": {"Type": "AWS::S3::Bucket"}},
+                       "Outputs": {"O": {"Value": {"Ref": "B"}}, "P": {"Value": {"Fn::GetAtt": ["C", "Arn"]}}}}),
+                vec![
+                    ("E3016", "Ref to undefined B (in output O)"),
+                    ("E3016", "GetAtt to undefined resource C (in output P)"),
+                ],
+            ),
+            // Heat's CFN dialect: outputs warn, pseudo-parameters are Heat's three
+            (
+                Heat20121212,
+                json!({"Resources": {"A": {"Type": "AWS::EC2::Instance", "Properties": {
+                        "X": {"Ref": "AWS::StackName"}, "Y": {"Ref": "AWS::AccountId"}}}},
+                       "Outputs": {"O": {"Value": {"Fn::GetAtt": ["B", "PublicIp"]}}}}),
+                vec![
+                    ("E3001", "Ref to undefined AWS::AccountId (in resource A)"),
+                    ("W3002", "GetAtt to undefined resource B (in output O)"),
+                ],
+            ),
+            // Transform: one warning, no reference errors
+            (
+                Cfn20100909,
+                json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+                    "F": {"Type": "AWS::Serverless::Function", "Properties": {"Role": {"Fn::GetAtt": ["FRole", "Arn"]}}}}}),
+                vec![("W3003", "Transform AWS::Serverless-2016-10-31")],
+            ),
+            // 2013 HOT Ref works on parameters and resources
+            (
+                Hot20130523,
+                json!({"parameters": {"p": {}}, "resources": {"r": {"type": "OS::Heat::None", "properties": {
+                    "a": {"Ref": "p"}, "b": {"Ref": "r"}, "c": {"Ref": "q"}, "d": {"Ref": "OS::stack_id"}}}}}),
+                vec![("E3001", "Ref to undefined q (in resource r)")],
+            ),
+        ];
+        for (version, doc, want) in cases {
+            let got = run(version, doc.clone());
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "{version}: got {got:#?}\nwant {want:#?}"
+            );
+            for ((code, sev, msg), (wcode, wmsg)) in got.iter().zip(&want) {
+                assert_eq!(code, wcode, "{msg}");
+                assert!(msg.contains(wmsg), "{msg:?} should contain {wmsg:?}");
+                let want_sev = if wcode.starts_with('W') {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                assert_eq!(*sev, want_sev, "{msg}");
+            }
+        }
+    }
+
+    #[test]
+    fn hints_suggest_names() {
+        let t = template(
+            Cfn20100909,
+            json!({"Parameters": {"InstanceType": {}}, "Resources": {"WebServer": {"Type": "AWS::EC2::Instance",
+                "Properties": {"A": {"Ref": "InstanceTyp"}, "B": {"Fn::GetAtt": ["WebSrever", "Ip"]}}}}}),
+        );
+        let d = validate(&t, &ValidateOptions::default());
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean 'InstanceType'?"));
+        assert_eq!(d[1].hint.as_deref(), Some("did you mean 'WebServer'?"));
+        // spans point at the name
+        assert!(d[0].span.is_known());
+        assert_ne!(d[0].span, d[1].span);
+    }
+
+    #[test]
+    fn language_extensions() {
+        let doc = |transform: bool| {
+            let mut j = json!({"Resources": {"A": {"Type": "AWS::SNS::Topic", "Properties": {
+                "N": {"Fn::Length": [1, 2]}, "J": {"Fn::ToJsonString": {"a": 1}},
+                "M": {"Fn::FindInMap": ["M", "a", "b", {"DefaultValue": "x"}]}}}},
+                "Mappings": {"M": {"a": {"b": 1}}}});
+            if transform {
+                j["Transform"] = json!("AWS::LanguageExtensions");
+            }
+            j
+        };
+        let without: Vec<String> = run(Cfn20100909, doc(false))
+            .into_iter()
+            .map(|d| d.0)
+            .collect();
+        assert_eq!(without, ["E3011", "E3011", "E3013"]);
+        let with: Vec<String> = run(Cfn20100909, doc(true))
+            .into_iter()
+            .map(|d| d.0)
+            .collect();
+        assert_eq!(with, ["W3003"]);
+    }
+
+    #[test]
+    fn sites_cover_every_section() {
+        let t = template(
+            Hot20161014,
+            json!({"conditions": {"c": true},
+                   "resources": {"r": {"type": "OS::Heat::None", "properties": {}, "metadata": {},
+                                       "update_policy": {}, "condition": {"equals": [1, 1]}}},
+                   "outputs": {"o": {"value": 1, "condition": {"not": "c"}}}}),
+        );
+        let s = sites(&t);
+        let locs: Vec<(String, bool)> = s
+            .iter()
+            .map(|s| (s.location.describe(), s.in_condition))
+            .collect();
+        assert_eq!(
+            locs,
+            [
+                ("condition c".to_string(), true),
+                ("r".to_string(), false),
+                ("r".to_string(), false),
+                ("r".to_string(), false),
+                ("r".to_string(), true),
+                ("output o".to_string(), false),
+                ("output o".to_string(), true),
+            ]
+        );
+        assert!(validate(&t, &ValidateOptions::default()).is_empty());
+    }
+}

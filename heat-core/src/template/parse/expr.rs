@@ -1,10 +1,31 @@
 //! Node → Expr: recognising intrinsic functions per template version.
 //! OWNER: expression helper.
+//!
+//! A mapping with exactly one key that names a function of the template's format becomes a
+//! [`ExprKind::Call`]; every other mapping is data. What counts as a function name follows
+//! the engines the formats come from:
+//!
+//! * HOT (Heat): the names of [`functions`] for the version, the names some other HOT
+//!   version has (a later one → `E3011` naming the versions that have it; a removed one →
+//!   `E3012` with Heat's hint), and in `conditions` only the condition functions (any other
+//!   function there is `E3014`, Heat's "invalid in this context"). Outside conditions the
+//!   condition-only names (`equals`, `not`, `and`, `or`) are plain data, as in Heat (e.g.
+//!   Aodh composite alarm rules use `and`/`or` keys). Multi-key maps are always data.
+//! * AWS CloudFormation: `Ref` and every `Fn::*` key. Unknown `Fn::` names are `E3010`
+//!   (and stay data); `Condition` is a function only inside conditions (elsewhere, e.g. in
+//!   IAM policies, it is data); `Fn::ForEach::<loop>` keys are data whose value is parsed;
+//!   condition functions outside conditions and `Rules` functions outside rules are
+//!   `E3014`; a `Ref`/`Fn::` key next to other keys is `E3015`.
+//! * Heat's 2012-12-12 dialect: its 11 functions; AWS-only `Fn::` names are `E3011`.
+//!
+//! The first argument of `if` / `Fn::If` is parsed in condition context, as Heat does.
+//! `Rules` sections (AWS) are parsed with `in_condition: true`.
 
-use crate::diagnostic::Diagnostic;
-use crate::template::expr::Expr;
-use crate::template::node::Node;
-use crate::template::version::Version;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::template::expr::{Call, Expr, ExprKind, Func};
+use crate::template::functions::{self, Availability};
+use crate::template::node::{Key, Node, Value};
+use crate::template::version::{Format, Version};
 
 /// Where an expression is being parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,11 +33,777 @@ pub struct ExprContext {
     /// The template version (decides which names are functions).
     pub version: Version,
     /// Inside `conditions` or a `condition:` field, where only condition functions apply.
+    /// Also `true` for the AWS `Rules` section.
     pub in_condition: bool,
+}
+
+impl ExprContext {
+    /// A context for values (resources, outputs, metadata) of a version.
+    pub fn value(version: Version) -> ExprContext {
+        ExprContext {
+            version,
+            in_condition: false,
+        }
+    }
+
+    /// A context for conditions (and `Rules`) of a version.
+    pub fn condition(version: Version) -> ExprContext {
+        ExprContext {
+            version,
+            in_condition: true,
+        }
+    }
 }
 
 /// Parses a node into an expression, recognising function calls.
 pub fn parse_expr(node: &Node, ctx: &ExprContext, diags: &mut Vec<Diagnostic>) -> Expr {
-    let _ = (node, ctx, diags);
-    unimplemented!("expression helper")
+    let kind = match &node.value {
+        Value::Null => ExprKind::Null,
+        Value::Bool(b) => ExprKind::Bool(*b),
+        Value::Int(i) => ExprKind::Int(*i),
+        Value::Float(f) => ExprKind::Float(*f),
+        Value::String(s) => ExprKind::String(s.clone()),
+        Value::Seq(items) => {
+            ExprKind::List(items.iter().map(|n| parse_expr(n, ctx, diags)).collect())
+        }
+        Value::Map(entries) => return parse_map(node, entries, ctx, diags),
+    };
+    Expr::new(kind, node.span)
+}
+
+fn parse_map(
+    node: &Node,
+    entries: &[(Key, Node)],
+    ctx: &ExprContext,
+    diags: &mut Vec<Diagnostic>,
+) -> Expr {
+    if let [(key, value)] = entries {
+        if let Some(func) = recognise(key, ctx, diags) {
+            let arg = parse_args(func, value, ctx, diags);
+            return Expr::new(
+                ExprKind::Call(Box::new(Call {
+                    func,
+                    name_span: key.span,
+                    arg,
+                })),
+                node.span,
+            );
+        }
+    } else if ctx.version.format() == Format::Cfn {
+        check_siblings(entries, diags);
+    }
+    let parsed = entries
+        .iter()
+        .map(|(k, v)| (k.clone(), parse_expr(v, ctx, diags)))
+        .collect();
+    Expr::new(ExprKind::Map(parsed), node.span)
+}
+
+/// In AWS CloudFormation, a `Ref` or `Fn::` key must be alone in its map.
+fn check_siblings(entries: &[(Key, Node)], diags: &mut Vec<Diagnostic>) {
+    for (key, _) in entries {
+        let name = key.name.as_str();
+        let is_function_key = name == "Ref"
+            || (name.starts_with("Fn::")
+                && !name.starts_with("Fn::ForEach::")
+                && name != "Fn::Transform");
+        if !is_function_key {
+            continue;
+        }
+        let others: Vec<&str> = entries
+            .iter()
+            .map(|(k, _)| k.name.as_str())
+            .filter(|n| *n != name)
+            .collect();
+        diags.push(
+            Diagnostic::error(
+                Code::FunctionWithSiblings,
+                key.span,
+                format!(
+                    "{name} must be the only key of its map, but the map also has {}",
+                    quote_list(&others)
+                ),
+            )
+            .with_hint(format!(
+                "move the other keys out, or the map is plain data and {name} is not called"
+            )),
+        );
+    }
+}
+
+fn quote_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Decides whether a one-key map's key is a function call here; reports misuse.
+fn recognise(key: &Key, ctx: &ExprContext, diags: &mut Vec<Diagnostic>) -> Option<Func> {
+    let version = ctx.version;
+    let format = version.format();
+    let name = key.name.as_str();
+    match functions::lookup(version, name) {
+        Availability::Unknown => {
+            if format != Format::Hot && name.starts_with("Fn::") {
+                diags.push(
+                    Diagnostic::error(
+                        Code::UnknownFunction,
+                        key.span,
+                        format!("unknown intrinsic function {name}"),
+                    )
+                    .with_hint(unknown_hint(version, name)),
+                );
+            }
+            None
+        }
+        Availability::Live(Func::FnForEach) => None,
+        Availability::Live(func) => check_context(func, key, ctx, diags),
+        Availability::Removed { func, hint } => {
+            diags.push(
+                Diagnostic::error(
+                    Code::RemovedFunction,
+                    key.span,
+                    format!(
+                        "the function {name} is not supported in heat_template_version {}",
+                        version.date()
+                    ),
+                )
+                .with_hint(hint),
+            );
+            Some(func)
+        }
+        Availability::NotInVersion { func, versions } => {
+            let recognised = match format {
+                Format::Hot => {
+                    versions.iter().any(|v| v.is_hot())
+                        && (ctx.in_condition || !functions::is_condition_only(format, func))
+                }
+                Format::HeatCfn => name.starts_with("Fn::"),
+                Format::Cfn => false,
+            };
+            if !recognised {
+                return None;
+            }
+            let message = format!(
+                "{name} is not available in {}: {}",
+                version.key(),
+                version.date()
+            );
+            diags.push(
+                Diagnostic::error(Code::FunctionNotInVersion, key.span, message)
+                    .with_hint(functions::availability_message(func, &versions)),
+            );
+            Some(func)
+        }
+    }
+}
+
+/// Checks that a live function is used where the format allows it.
+fn check_context(
+    func: Func,
+    key: &Key,
+    ctx: &ExprContext,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Func> {
+    let version = ctx.version;
+    let name = key.name.as_str();
+    match version.format() {
+        Format::Hot => {
+            if ctx.in_condition && version.has_conditions() {
+                if !functions::is_condition_function(version, func) {
+                    let allowed: Vec<&str> = functions::condition_functions(version)
+                        .iter()
+                        .map(|i| i.name)
+                        .collect();
+                    diags.push(
+                        Diagnostic::error(
+                            Code::FunctionOutOfContext,
+                            key.span,
+                            format!("the function \"{name}\" is invalid in conditions"),
+                        )
+                        .with_hint(format!(
+                            "conditions may use only {} and condition names",
+                            allowed.join(", ")
+                        )),
+                    );
+                }
+            } else if functions::is_condition_only(Format::Hot, func) {
+                // Heat parses these only in conditions; elsewhere the map is data.
+                return None;
+            }
+        }
+        Format::Cfn => {
+            if ctx.in_condition {
+                if matches!(
+                    func,
+                    Func::FnGetAtt
+                        | Func::FnTransform
+                        | Func::FnReplace
+                        | Func::FnMemberListToMap
+                        | Func::FnResourceFacade
+                ) {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::FunctionOutOfContext,
+                            key.span,
+                            format!("{name} cannot be used in Conditions"),
+                        )
+                        .with_hint(
+                            "conditions are evaluated before any resource exists; use \
+                             parameters, mappings and other conditions",
+                        ),
+                    );
+                }
+            } else if func == Func::Condition {
+                // Outside conditions `Condition` is an ordinary key (e.g. in IAM policies).
+                return None;
+            } else if functions::is_condition_only(Format::Cfn, func) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::FunctionOutOfContext,
+                        key.span,
+                        format!("{name} can only be used in Conditions and Rules"),
+                    )
+                    .with_hint(
+                        "define a named condition in the Conditions section and refer to \
+                         it with Fn::If or a Condition attribute",
+                    ),
+                );
+            } else if functions::is_rules_function(version, func) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::FunctionOutOfContext,
+                        key.span,
+                        format!("{name} can only be used in the Rules section"),
+                    )
+                    .with_hint("rule functions check parameter values in Rules assertions"),
+                );
+            }
+        }
+        Format::HeatCfn => {}
+    }
+    Some(func)
+}
+
+fn unknown_hint(version: Version, name: &str) -> String {
+    let known: Vec<&str> = functions::functions(version)
+        .iter()
+        .chain(functions::condition_functions(version).iter())
+        .map(|i| i.name)
+        .filter(|n| n.starts_with("Fn::"))
+        .collect();
+    let lower = name.to_ascii_lowercase();
+    if let Some(close) = known.iter().find(|k| k.to_ascii_lowercase() == lower) {
+        return format!("function names are case-sensitive: did you mean {close}?");
+    }
+    if name.starts_with("Fn::Rain::") {
+        return "Fn::Rain::* directives are expanded by the rain tool (rain pkg) before \
+                deployment; CloudFormation itself does not know them"
+            .to_string();
+    }
+    format!(
+        "the intrinsic functions of {} are: {}",
+        version,
+        known.join(", ")
+    )
+}
+
+/// Parses a call's argument; `if`'s condition is parsed in condition context.
+fn parse_args(func: Func, value: &Node, ctx: &ExprContext, diags: &mut Vec<Diagnostic>) -> Expr {
+    if matches!(func, Func::If | Func::FnIf)
+        && let Value::Seq(items) = &value.value
+    {
+        let cond_ctx = ExprContext {
+            version: ctx.version,
+            in_condition: ctx.version.has_conditions(),
+        };
+        let parsed = items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if i == 0 {
+                    parse_expr(n, &cond_ctx, diags)
+                } else {
+                    parse_expr(n, ctx, diags)
+                }
+            })
+            .collect();
+        return Expr::new(ExprKind::List(parsed), value.span);
+    }
+    parse_expr(value, ctx, diags)
+}
+
+/// Test support: builds [`Node`] trees from JSON with synthetic spans (line = depth-first
+/// index), so tests need no loader.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::span::{Pos, Span};
+    use crate::template::node::{Key, Node, Value};
+
+    /// A node tree from a JSON value; every node and key gets a distinct span.
+    pub(crate) fn node(json: &serde_json::Value) -> Node {
+        let mut counter = 0;
+        build(json, &mut counter)
+    }
+
+    fn next(counter: &mut u32) -> Span {
+        *counter += 1;
+        Span::new(Pos::new(*counter, 1), Pos::new(*counter, 2))
+    }
+
+    fn build(json: &serde_json::Value, counter: &mut u32) -> Node {
+        use serde_json::Value as J;
+        let span = next(counter);
+        let value = match json {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            J::String(s) => Value::String(s.clone()),
+            J::Array(items) => Value::Seq(items.iter().map(|i| build(i, counter)).collect()),
+            J::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| {
+                        let key = Key {
+                            name: k.clone(),
+                            span: next(counter),
+                        };
+                        (key, build(v, counter))
+                    })
+                    .collect(),
+            ),
+        };
+        Node::new(value, span)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::type_complexity)]
+mod tests {
+    use super::testing::node;
+    use super::*;
+    use serde_json::json;
+
+    fn parse(
+        version: Version,
+        in_condition: bool,
+        j: serde_json::Value,
+    ) -> (Expr, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let ctx = ExprContext {
+            version,
+            in_condition,
+        };
+        let e = parse_expr(&node(&j), &ctx, &mut diags);
+        (e, diags)
+    }
+
+    fn codes(d: &[Diagnostic]) -> Vec<&'static str> {
+        d.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    /// (version, in_condition, input, expected top-level call (None = data), expected codes)
+    #[test]
+    fn recognition_table() {
+        use Version::*;
+        let cases: Vec<(Version, bool, serde_json::Value, Option<Func>, Vec<&str>)> = vec![
+            // HOT basics
+            (
+                Hot20130523,
+                false,
+                json!({"get_param": "p"}),
+                Some(Func::GetParam),
+                vec![],
+            ),
+            (
+                Hot20130523,
+                false,
+                json!({"Fn::Join": ["", []]}),
+                Some(Func::FnJoin),
+                vec![],
+            ),
+            (
+                Hot20130523,
+                false,
+                json!({"Ref": "x"}),
+                Some(Func::Ref),
+                vec![],
+            ),
+            (
+                Hot20150430,
+                false,
+                json!({"Fn::Join": ["", []]}),
+                Some(Func::FnJoin),
+                vec!["E3012"],
+            ),
+            (
+                Hot20151015,
+                false,
+                json!({"Fn::Select": [0, []]}),
+                Some(Func::FnSelect),
+                vec!["E3012"],
+            ),
+            (
+                Hot20150430,
+                false,
+                json!({"Fn::Select": [0, []]}),
+                Some(Func::FnSelect),
+                vec![],
+            ),
+            (
+                Hot20161014,
+                false,
+                json!({"filter": [[], []]}),
+                Some(Func::Filter),
+                vec!["E3011"],
+            ),
+            (
+                Hot20130523,
+                false,
+                json!({"repeat": {}}),
+                Some(Func::Repeat),
+                vec!["E3011"],
+            ),
+            // CFN-only names and unknown keys are data in HOT
+            (Hot20210416, false, json!({"Fn::Sub": "x"}), None, vec![]),
+            (
+                Hot20210416,
+                false,
+                json!({"Fn::GetAtt": ["a", "b"]}),
+                None,
+                vec![],
+            ),
+            (Hot20210416, false, json!({"Fn::Foo": "x"}), None, vec![]),
+            (Hot20210416, false, json!({"foo": "x"}), None, vec![]),
+            // condition-only names outside conditions are data (Heat)
+            (Hot20161014, false, json!({"and": [1, 2]}), None, vec![]),
+            (Hot20151015, false, json!({"equals": [1, 2]}), None, vec![]),
+            // conditions
+            (
+                Hot20161014,
+                true,
+                json!({"equals": [1, 2]}),
+                Some(Func::Equals),
+                vec![],
+            ),
+            (
+                Hot20161014,
+                true,
+                json!({"get_param": "p"}),
+                Some(Func::GetParam),
+                vec![],
+            ),
+            (
+                Hot20161014,
+                true,
+                json!({"get_attr": ["r", "a"]}),
+                Some(Func::GetAttr),
+                vec!["E3014"],
+            ),
+            (
+                Hot20161014,
+                true,
+                json!({"if": ["c", 1, 2]}),
+                Some(Func::If),
+                vec!["E3014"],
+            ),
+            (
+                Hot20161014,
+                true,
+                json!({"yaql": {"expression": "1"}}),
+                Some(Func::Yaql),
+                vec!["E3014"],
+            ),
+            (
+                Hot20170901,
+                true,
+                json!({"yaql": {"expression": "1"}}),
+                Some(Func::Yaql),
+                vec![],
+            ),
+            (
+                Hot20161014,
+                true,
+                json!({"contains": ["a", []]}),
+                Some(Func::Contains),
+                vec!["E3011"],
+            ),
+            (
+                Hot20170901,
+                true,
+                json!({"Fn::Join": ["", []]}),
+                Some(Func::FnJoin),
+                vec!["E3012"],
+            ),
+            // multi-key maps are data in HOT, silently
+            (
+                Hot20210416,
+                false,
+                json!({"get_attr": ["a", "b"], "x": 1}),
+                None,
+                vec![],
+            ),
+            // AWS CloudFormation
+            (
+                Cfn20100909,
+                false,
+                json!({"Ref": "x"}),
+                Some(Func::Ref),
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Fn::Sub": "x"}),
+                Some(Func::FnSub),
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Fn::Rain::Embed": "x"}),
+                None,
+                vec!["E3010"],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Fn::join": ["", []]}),
+                None,
+                vec!["E3010"],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Fn::ForEach::Topics": ["T", [], {}]}),
+                None,
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Condition": {"StringEquals": {}}}),
+                None,
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                true,
+                json!({"Condition": "IsProd"}),
+                Some(Func::Condition),
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Fn::Equals": ["a", "b"]}),
+                Some(Func::FnEquals),
+                vec!["E3014"],
+            ),
+            (
+                Cfn20100909,
+                true,
+                json!({"Fn::Equals": ["a", "b"]}),
+                Some(Func::FnEquals),
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                true,
+                json!({"Fn::Sub": "x"}),
+                Some(Func::FnSub),
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                true,
+                json!({"Fn::GetAtt": ["a", "b"]}),
+                Some(Func::FnGetAtt),
+                vec!["E3014"],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Fn::Contains": [[], "a"]}),
+                Some(Func::FnContains),
+                vec!["E3014"],
+            ),
+            (
+                Cfn20100909,
+                true,
+                json!({"Fn::Contains": [[], "a"]}),
+                Some(Func::FnContains),
+                vec![],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Ref": "x", "Other": 1}),
+                None,
+                vec!["E3015"],
+            ),
+            (
+                Cfn20100909,
+                false,
+                json!({"Fn::ForEach::L": [], "Other": 1}),
+                None,
+                vec![],
+            ),
+            // Heat's CFN dialect
+            (
+                Heat20121212,
+                false,
+                json!({"Fn::GetAtt": ["a", "b"]}),
+                Some(Func::FnGetAtt),
+                vec![],
+            ),
+            (
+                Heat20121212,
+                false,
+                json!({"Fn::Sub": "x"}),
+                Some(Func::FnSub),
+                vec!["E3011"],
+            ),
+            (
+                Heat20121212,
+                false,
+                json!({"Fn::If": ["c", 1, 2]}),
+                Some(Func::FnIf),
+                vec!["E3011"],
+            ),
+            (Heat20121212, false, json!({"Condition": "c"}), None, vec![]),
+            (Heat20121212, false, json!({"get_param": "c"}), None, vec![]),
+            (
+                Heat20121212,
+                false,
+                json!({"Fn::Nope": "c"}),
+                None,
+                vec!["E3010"],
+            ),
+        ];
+        for (version, in_cond, input, want_func, want_codes) in cases {
+            let (expr, diags) = parse(version, in_cond, input.clone());
+            let got = expr.as_call().map(|c| c.func);
+            assert_eq!(got, want_func, "{version} cond={in_cond} {input}");
+            assert_eq!(
+                codes(&diags),
+                want_codes,
+                "{version} cond={in_cond} {input}: {diags:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_calls_and_spans() {
+        let j = json!({"Fn::Join": ["-", [{"Ref": "A"}, {"Fn::GetAtt": ["R", "Arn"]}]]});
+        let n = node(&j);
+        let mut diags = Vec::new();
+        let e = parse_expr(&n, &ExprContext::value(Version::Cfn20100909), &mut diags);
+        assert!(diags.is_empty());
+        assert_eq!(e.span, n.span);
+        let call = e.as_call().unwrap();
+        assert_eq!(call.func, Func::FnJoin);
+        assert_eq!(call.name_span, n.as_map().unwrap()[0].0.span);
+        let args = call.arg.as_list().unwrap();
+        assert_eq!(args[0].as_str(), Some("-"));
+        let items = args[1].as_list().unwrap();
+        assert_eq!(items[0].as_call().unwrap().func, Func::Ref);
+        assert_eq!(items[1].as_call().unwrap().func, Func::FnGetAtt);
+        let mut calls = 0;
+        e.walk(&mut |x| calls += usize::from(x.as_call().is_some()));
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn literals() {
+        let (e, d) = parse(
+            Version::Hot20210416,
+            false,
+            json!([null, true, 3, 1.5, "s", {"a": 1, "b": [2]}]),
+        );
+        assert!(d.is_empty());
+        let items = e.as_list().unwrap();
+        assert_eq!(items[0].kind, ExprKind::Null);
+        assert_eq!(items[1].kind, ExprKind::Bool(true));
+        assert_eq!(items[2].kind, ExprKind::Int(3));
+        assert_eq!(items[3].kind, ExprKind::Float(1.5));
+        assert_eq!(items[4].as_str(), Some("s"));
+        assert_eq!(items[5].get("b").unwrap().as_list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn if_condition_argument_is_condition_context() {
+        // HOT: inline condition functions in if's first argument are calls.
+        let (e, d) = parse(
+            Version::Hot20161014,
+            false,
+            json!({"if": [{"equals": [{"get_param": "p"}, "x"]}, {"get_attr": ["r", "a"]}, 2]}),
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let args = e.as_call().unwrap().arg.as_list().unwrap().to_vec();
+        assert_eq!(args[0].as_call().unwrap().func, Func::Equals);
+        assert_eq!(args[1].as_call().unwrap().func, Func::GetAttr);
+        // ... but a regular function in the value branches of a condition is still invalid
+        // when the whole if sits in conditions.
+        let (_, d) = parse(Version::Hot20161014, true, json!({"if": ["c", 1, 2]}));
+        assert_eq!(codes(&d), ["E3014"]);
+        // CFN: Fn::If's first argument may hold Condition (AWS requires a name; validation
+        // reports that), value branches are value context.
+        let (e, d) = parse(
+            Version::Cfn20100909,
+            false,
+            json!({"Fn::If": ["C", {"Ref": "AWS::NoValue"}, {"Condition": "x"}]}),
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let args = e.as_call().unwrap().arg.as_list().unwrap().to_vec();
+        assert!(args[2].as_call().is_none());
+    }
+
+    #[test]
+    fn messages_and_hints() {
+        let (_, d) = parse(Version::Cfn20100909, false, json!({"Fn::Rain::Embed": "x"}));
+        assert_eq!(d[0].message, "unknown intrinsic function Fn::Rain::Embed");
+        assert!(d[0].hint.as_deref().unwrap().contains("rain"));
+        let (_, d) = parse(Version::Cfn20100909, false, json!({"Fn::join": "x"}));
+        assert!(
+            d[0].hint
+                .as_deref()
+                .unwrap()
+                .contains("did you mean Fn::Join")
+        );
+        let (_, d) = parse(Version::Hot20161014, false, json!({"filter": [[], []]}));
+        assert_eq!(
+            d[0].hint.as_deref(),
+            Some("filter is available from heat_template_version 2017-02-24 (ocata)")
+        );
+        let (_, d) = parse(Version::Hot20150430, false, json!({"Fn::Join": ["", []]}));
+        assert!(d[0].message.contains("Fn::Join"));
+        assert_eq!(d[0].hint.as_deref(), Some("use list_join instead"));
+        let (_, d) = parse(
+            Version::Cfn20100909,
+            false,
+            json!({"a": {"Ref": "x", "b": 1}}),
+        );
+        assert_eq!(
+            d[0].message,
+            "Ref must be the only key of its map, but the map also has 'b'"
+        );
+        // the span points at the key
+        assert_eq!(d[0].span.start.line, 4);
+    }
+
+    #[test]
+    fn foreach_value_is_parsed() {
+        let (e, d) = parse(
+            Version::Cfn20100909,
+            false,
+            json!({"Fn::ForEach::L": ["X", ["a"], {"R${X}": {"Type": {"Fn::Bad": 1}}}]}),
+        );
+        assert_eq!(codes(&d), ["E3010"]);
+        assert!(e.as_map().is_some());
+    }
 }

@@ -1,0 +1,1552 @@
+//! CloudFormation-syntax templates: AWS CloudFormation (`AWSTemplateFormatVersion`, or no
+//! version key) and Heat's dialect (`HeatTemplateFormatVersion: 2012-12-12`).
+//!
+//! Where the two differ the format decides: AWS CloudFormation rejects unknown resource and
+//! output keys (unless a transform may process them), Heat's dialect ignores them; only AWS
+//! has `Conditions`, `Metadata`, `Rules`, `Transform`, `Hooks` and resource attributes such
+//! as `CreationPolicy`.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::{Span, Spanned};
+use crate::template::model::{ConditionDef, Mapping, Output, Resource, Template};
+use crate::template::node::{Key, Node, Value};
+use crate::template::parse::expr::{ExprContext, parse_expr};
+use crate::template::parse::parameters::{parse_parameter_groups, parse_parameters};
+use crate::template::parse::util::{
+    cfn_condition_field, check_resource_name, deletion_policy, depends_on, is_call, kind,
+    last_wins, map_or_call, resource_type, same_word, section_entries, spanned_key, string_field,
+    suggest, unknown_name_hint, value_span,
+};
+use crate::template::version::{Format, Version};
+
+/// Top-level sections of AWS CloudFormation.
+const AWS_SECTIONS: &[&str] = &[
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Rules",
+    "Mappings",
+    "Conditions",
+    "Transform",
+    "Resources",
+    "Outputs",
+    "Hooks",
+];
+
+/// Top-level sections of Heat's 2012-12-12 dialect.
+const HEAT_SECTIONS: &[&str] = &[
+    "HeatTemplateFormatVersion",
+    "Description",
+    "Parameters",
+    "Mappings",
+    "Resources",
+    "Outputs",
+];
+
+/// Resource attributes of AWS CloudFormation (`Version` is that of custom resources;
+/// `Description` is Heat's, accepted in both).
+const AWS_RESOURCE_KEYS: &[&str] = &[
+    "Type",
+    "Properties",
+    "Metadata",
+    "DependsOn",
+    "DeletionPolicy",
+    "UpdatePolicy",
+    "UpdateReplacePolicy",
+    "CreationPolicy",
+    "Condition",
+    "Version",
+    "Description",
+];
+
+/// Resource keys of Heat's 2012-12-12 dialect (other keys are ignored).
+const HEAT_RESOURCE_KEYS: &[&str] = &[
+    "Type",
+    "Properties",
+    "Metadata",
+    "DependsOn",
+    "DeletionPolicy",
+    "UpdatePolicy",
+    "Description",
+];
+
+const AWS_OUTPUT_KEYS: &[&str] = &["Description", "Value", "Condition", "Export"];
+const HEAT_OUTPUT_KEYS: &[&str] = &["Description", "Value"];
+
+const AWS_DELETION_POLICIES: &[&str] = &["Delete", "Retain", "Snapshot", "RetainExceptOnCreate"];
+const HEAT_DELETION_POLICIES: &[&str] = &["Delete", "Retain", "Snapshot"];
+const UPDATE_REPLACE_POLICIES: &[&str] = &["Delete", "Retain", "Snapshot"];
+
+/// The prefix of `Fn::ForEach` loops (AWS::LanguageExtensions) written as section keys.
+const FOR_EACH: &str = "Fn::ForEach::";
+
+/// What the template's transforms allow.
+struct Transforms {
+    /// Any transform (a macro may process keys CloudFormation does not know).
+    any: bool,
+    /// `AWS::Serverless-*` (adds the `Globals` section).
+    serverless: bool,
+    /// `AWS::LanguageExtensions` (adds `Fn::ForEach` loops).
+    language_extensions: bool,
+    /// The names, for messages.
+    names: String,
+}
+
+/// Parses the sections of a CloudFormation-syntax template whose version is already known.
+pub(crate) fn parse_cfn(
+    entries: &[(Key, Node)],
+    version: Version,
+    version_span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Template {
+    let aws = version.format() == Format::Cfn;
+    let mut template = Template {
+        version,
+        version_span,
+        description: None,
+        transforms: Vec::new(),
+        parameters: Vec::new(),
+        parameter_groups: Vec::new(),
+        mappings: Vec::new(),
+        conditions: Vec::new(),
+        resources: Vec::new(),
+        outputs: Vec::new(),
+        metadata: None,
+    };
+    let entries = last_wins(entries);
+    let section = |name: &str| entries.iter().copied().find(|(k, _)| k.name == name);
+
+    if aws && let Some((key, node)) = section("Transform") {
+        template.transforms = parse_transform(key, node, diags);
+    }
+    let tf = Transforms {
+        any: !template.transforms.is_empty(),
+        serverless: template
+            .transforms
+            .iter()
+            .any(|t| t.value.starts_with("AWS::Serverless")),
+        language_extensions: template
+            .transforms
+            .iter()
+            .any(|t| t.value == "AWS::LanguageExtensions"),
+        names: template
+            .transforms
+            .iter()
+            .map(|t| t.value.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+
+    check_sections(&entries, version, &tf, diags);
+
+    if let Some((key, node)) = section("Description") {
+        template.description = description(key, node, aws, diags);
+    }
+    if let Some((key, node)) = section("Parameters") {
+        if matches!(node.value, Value::Map(_)) {
+            template.parameters = parse_parameters(node, version, diags);
+        } else {
+            section_entries(key, node, !aws, diags);
+        }
+    }
+    if let Some((key, node)) = section("Mappings") {
+        template.mappings = parse_mappings(key, node, !aws, diags);
+    }
+    if aws {
+        if let Some((key, node)) = section("Metadata") {
+            parse_metadata(key, node, &mut template, diags);
+        }
+        if let Some((key, node)) = section("Conditions") {
+            template.conditions = parse_conditions(key, node, version, &tf, diags);
+        }
+        for name in ["Rules", "Hooks"] {
+            if let Some((key, node)) = section(name) {
+                section_entries(key, node, false, diags);
+            }
+        }
+    }
+    if let Some((key, node)) = section("Resources") {
+        for (name, def) in section_entries(key, node, !aws, diags) {
+            if name.name.starts_with(FOR_EACH) && tf.language_extensions {
+                skipped_loop(name, "resources", diags);
+                continue;
+            }
+            template
+                .resources
+                .push(parse_resource(name, def, version, &tf, diags));
+        }
+    }
+    let resources_empty = section("Resources").is_none_or(|(_, node)| {
+        node.is_null() || node.as_map().is_some_and(<[(Key, Node)]>::is_empty)
+    });
+    if aws && resources_empty && !tf.any {
+        let span = section("Resources").map_or(Span::default(), |(k, _)| k.span);
+        diags.push(
+            Diagnostic::warning(
+                Code::NoResources,
+                span,
+                "the template has no resources: Heat accepts an empty stack, AWS \
+                 CloudFormation requires at least one resource (missing Resources section)",
+            )
+            .with_hint("add a Resources section with at least one resource"),
+        );
+    }
+    if let Some((key, node)) = section("Outputs") {
+        for (name, def) in section_entries(key, node, !aws, diags) {
+            if name.name.starts_with(FOR_EACH) && tf.language_extensions {
+                skipped_loop(name, "outputs", diags);
+                continue;
+            }
+            if let Some(output) = parse_output(name, def, version, &tf, diags) {
+                template.outputs.push(output);
+            }
+        }
+    }
+    template
+}
+
+/// Reports unknown top-level sections.
+fn check_sections(
+    entries: &[&(Key, Node)],
+    version: Version,
+    tf: &Transforms,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let aws = version.format() == Format::Cfn;
+    let known = if aws { AWS_SECTIONS } else { HEAT_SECTIONS };
+    for (key, _) in entries {
+        let k = key.name.as_str();
+        // The other format's version key (with a non-string value, or the version would be
+        // ambiguous) is a section Heat knows in both dialects.
+        if known.contains(&k) || k == "AWSTemplateFormatVersion" || k == "HeatTemplateFormatVersion"
+        {
+            continue;
+        }
+        if aws && k == "Globals" && tf.serverless {
+            continue;
+        }
+        if aws && tf.any {
+            diags.push(Diagnostic::warning(
+                Code::IgnoredKey,
+                key.span,
+                format!(
+                    "top-level section '{k}' is not a CloudFormation section; it is left for \
+                     the transform ({}) to process",
+                    tf.names
+                ),
+            ));
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            Code::UnknownSection,
+            key.span,
+            format!("unknown top-level section '{k}'"),
+        );
+        d = if !aws
+            && matches!(
+                k,
+                "Conditions" | "Metadata" | "Rules" | "Transform" | "Hooks"
+            ) {
+            d.with_hint(format!(
+                "HeatTemplateFormatVersion 2012-12-12 has no {k} section; use \
+                 AWSTemplateFormatVersion: '2010-09-09' or a HOT template"
+            ))
+        } else if k == "Globals" {
+            d.with_hint("the Globals section needs Transform: AWS::Serverless-2016-10-31")
+        } else {
+            d.with_hint(unknown_name_hint(k, known, "sections"))
+        };
+        diags.push(d);
+    }
+}
+
+/// A `Fn::ForEach::*` loop that AWS::LanguageExtensions expands; heat does not.
+fn skipped_loop(name: &Key, section: &str, diags: &mut Vec<Diagnostic>) {
+    diags.push(Diagnostic::warning(
+        Code::TransformSkipsChecks,
+        name.span,
+        format!(
+            "'{}' is a loop that the AWS::LanguageExtensions transform expands; the {section} \
+             it generates are not checked",
+            name.name
+        ),
+    ));
+}
+
+/// `Description`: a string (AWS requires one; Heat accepts anything).
+fn description(
+    key: &Key,
+    node: &Node,
+    aws: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Spanned<String>> {
+    match &node.value {
+        Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
+        Value::Null => None,
+        _ if aws => {
+            diags.push(Diagnostic::error(
+                Code::BadDescription,
+                value_span(key, node),
+                format!("Description must be a string, found {}", kind(node)),
+            ));
+            None
+        }
+        _ => {
+            diags.push(Diagnostic::warning(
+                Code::DescriptionNotString,
+                value_span(key, node),
+                format!("the template Description is {}, not a string", kind(node)),
+            ));
+            None
+        }
+    }
+}
+
+/// `Transform`: a transform name or a list of them.
+fn parse_transform(key: &Key, node: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<String>> {
+    let bad = |span, found: &str, diags: &mut Vec<Diagnostic>| {
+        diags.push(
+            Diagnostic::error(
+                Code::BadTransform,
+                span,
+                format!("Transform must be a transform name or a list of names, found {found}"),
+            )
+            .with_hint("e.g. Transform: AWS::Serverless-2016-10-31"),
+        );
+    };
+    match &node.value {
+        Value::String(s) if !s.is_empty() => vec![Spanned::new(s.clone(), node.span)],
+        Value::Seq(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                match &item.value {
+                    Value::String(s) if !s.is_empty() => {
+                        out.push(Spanned::new(s.clone(), item.span));
+                    }
+                    _ => bad(item.span, kind(item), diags),
+                }
+            }
+            out
+        }
+        Value::String(_) => {
+            bad(value_span(key, node), "an empty string", diags);
+            Vec::new()
+        }
+        _ => {
+            bad(value_span(key, node), kind(node), diags);
+            Vec::new()
+        }
+    }
+}
+
+/// `Metadata` (AWS): kept as an expression; `AWS::CloudFormation::Interface` gives the
+/// parameter groups.
+fn parse_metadata(key: &Key, node: &Node, template: &mut Template, diags: &mut Vec<Diagnostic>) {
+    match &node.value {
+        Value::Map(_) => {
+            let ctx = ExprContext {
+                version: template.version,
+                in_condition: false,
+            };
+            template.metadata = Some(parse_expr(node, &ctx, diags));
+            if let Some(groups) = node
+                .get("AWS::CloudFormation::Interface")
+                .and_then(|i| i.get("ParameterGroups"))
+                && !groups.is_null()
+            {
+                template.parameter_groups = parse_parameter_groups(groups, template.version, diags);
+            }
+        }
+        Value::Null => {}
+        _ => {
+            section_entries(key, node, false, diags);
+        }
+    }
+}
+
+/// `Mappings`: name → top-level key → second-level key → value. Shape problems are
+/// warnings: Heat only fails when `Fn::FindInMap` reads a bad entry.
+fn parse_mappings(
+    key: &Key,
+    node: &Node,
+    lenient: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Mapping> {
+    let mut out = Vec::new();
+    for (name, def) in section_entries(key, node, lenient, diags) {
+        let Some(top) = def.as_map() else {
+            diags.push(bad_mapping(
+                value_span(name, def),
+                format!(
+                    "mapping '{}' must be a map of keys to maps, found {}",
+                    name.name,
+                    kind(def)
+                ),
+            ));
+            continue;
+        };
+        let mut entries = Vec::new();
+        for (top_key, second) in last_wins(top) {
+            let Some(second) = second.as_map() else {
+                diags.push(bad_mapping(
+                    value_span(top_key, second),
+                    format!(
+                        "mapping '{}': the value of key '{}' must be a map, found {}",
+                        name.name,
+                        top_key.name,
+                        kind(second)
+                    ),
+                ));
+                continue;
+            };
+            let values = last_wins(second)
+                .into_iter()
+                .map(|(k, v)| (spanned_key(k), v.clone()))
+                .collect();
+            entries.push((spanned_key(top_key), values));
+        }
+        out.push(Mapping {
+            name: spanned_key(name),
+            entries,
+            span: value_span(name, def),
+        });
+    }
+    out
+}
+
+fn bad_mapping(span: Span, message: String) -> Diagnostic {
+    Diagnostic::warning(Code::BadMappingShape, span, message)
+        .with_hint("AWS CloudFormation rejects this; Heat fails only when Fn::FindInMap reads it")
+}
+
+/// `Conditions` (AWS): name → condition function.
+fn parse_conditions(
+    key: &Key,
+    node: &Node,
+    version: Version,
+    tf: &Transforms,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ConditionDef> {
+    let Some(entries) = node.as_map() else {
+        diags.push(Diagnostic::error(
+            Code::BadSectionShape,
+            value_span(key, node),
+            format!(
+                "Condition definitions must be a map: section 'Conditions' is {}",
+                kind(node)
+            ),
+        ));
+        return Vec::new();
+    };
+    let ctx = ExprContext {
+        version,
+        in_condition: true,
+    };
+    let mut out = Vec::new();
+    for (name, def) in last_wins(entries) {
+        if name.name.starts_with(FOR_EACH) && tf.language_extensions {
+            skipped_loop(name, "conditions", diags);
+            continue;
+        }
+        if matches!(def.value, Value::Map(_)) {
+            let expr = parse_expr(def, &ctx, diags);
+            if is_call(&expr) {
+                out.push(ConditionDef {
+                    name: spanned_key(name),
+                    expr,
+                });
+                continue;
+            }
+        }
+        diags.push(
+            Diagnostic::error(
+                Code::BadCondition,
+                value_span(name, def),
+                format!(
+                    "The definition of condition \"{}\" is invalid: it must be a condition \
+                     function, found {}",
+                    name.name,
+                    kind(def)
+                ),
+            )
+            .with_hint("use Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition"),
+        );
+    }
+    out
+}
+
+/// The last entry with this key.
+fn field<'a>(entries: &'a [(Key, Node)], name: &str) -> Option<&'a (Key, Node)> {
+    entries.iter().rev().find(|(k, _)| k.name == name)
+}
+
+/// One resource definition.
+fn parse_resource(
+    name: &Key,
+    node: &Node,
+    version: Version,
+    tf: &Transforms,
+    diags: &mut Vec<Diagnostic>,
+) -> Resource {
+    let aws = version.format() == Format::Cfn;
+    check_resource_name(name, diags);
+    let mut resource = Resource {
+        name: spanned_key(name),
+        ty: Spanned::new(String::new(), name.span),
+        properties: None,
+        metadata: None,
+        depends_on: Vec::new(),
+        deletion_policy: None,
+        update_policy: None,
+        creation_policy: None,
+        update_replace_policy: None,
+        condition: None,
+        external_id: None,
+        description: None,
+        span: value_span(name, node),
+    };
+    let Some(entries) = node.as_map() else {
+        let mut d = Diagnostic::error(
+            Code::ResourceNotAMapping,
+            value_span(name, node),
+            format!(
+                "resource '{}' is not a mapping, found {}",
+                name.name,
+                kind(node)
+            ),
+        );
+        if name.name.starts_with(FOR_EACH) {
+            d = d.with_hint("Fn::ForEach loops need Transform: AWS::LanguageExtensions");
+        } else if node.is_null() {
+            d = d.with_hint("each resource must contain a Type key");
+        }
+        diags.push(d);
+        return resource;
+    };
+
+    let allowed = if aws {
+        AWS_RESOURCE_KEYS
+    } else {
+        HEAT_RESOURCE_KEYS
+    };
+    for (key, _) in entries {
+        let k = key.name.as_str();
+        if allowed.contains(&k) {
+            continue;
+        }
+        let hint = match suggest(k, allowed) {
+            Some(s) if same_word(s, k) => Some(format!("CloudFormation spells it '{s}'")),
+            Some(s) => Some(format!("did you mean '{s}'?")),
+            None => None,
+        };
+        let d = if aws && !tf.any {
+            Diagnostic::error(
+                Code::UnknownResourceKey,
+                key.span,
+                format!("resource '{}' has unknown key '{k}'", name.name),
+            )
+            .with_hint(hint.unwrap_or_else(|| {
+                format!("valid resource attributes are: {}", allowed.join(", "))
+            }))
+        } else if aws {
+            let d = Diagnostic::warning(
+                Code::IgnoredKey,
+                key.span,
+                format!(
+                    "resource '{}' has key '{k}', which is not a CloudFormation resource \
+                     attribute; it is left for the transform ({}) to process",
+                    name.name, tf.names
+                ),
+            );
+            match hint {
+                Some(h) => d.with_hint(h),
+                None => d,
+            }
+        } else {
+            let d = Diagnostic::warning(
+                Code::IgnoredKey,
+                key.span,
+                format!(
+                    "resource '{}' has unknown key '{k}', which Heat's 2012-12-12 dialect \
+                     ignores",
+                    name.name
+                ),
+            );
+            if k == "Condition" {
+                d.with_hint(
+                    "HeatTemplateFormatVersion 2012-12-12 has no conditions; use \
+                     AWSTemplateFormatVersion: '2010-09-09'",
+                )
+            } else if let Some(h) = hint {
+                d.with_hint(h)
+            } else {
+                d
+            }
+        };
+        diags.push(d);
+    }
+
+    resource.ty = resource_type(name, entries, "Type", diags);
+    let rname = name.name.as_str();
+    if let Some((k, v)) = field(entries, "Properties") {
+        resource.properties = map_or_call(rname, k, v, Code::PropertiesNotAMapping, version, diags);
+    }
+    if let Some((k, v)) = field(entries, "Metadata") {
+        resource.metadata = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+    }
+    if let Some((k, v)) = field(entries, "UpdatePolicy") {
+        resource.update_policy = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+    }
+    if let Some((k, v)) = field(entries, "DependsOn") {
+        resource.depends_on = depends_on(rname, k, v, diags);
+    }
+    let policies = if aws {
+        AWS_DELETION_POLICIES
+    } else {
+        HEAT_DELETION_POLICIES
+    };
+    if let Some((k, v)) = field(entries, "DeletionPolicy") {
+        resource.deletion_policy = deletion_policy(rname, k, v, policies, version, diags);
+    }
+    if let Some((k, v)) = field(entries, "Description") {
+        resource.description = string_field(rname, k, v, Code::BadResourceField, diags);
+    }
+    if aws {
+        if let Some((k, v)) = field(entries, "CreationPolicy") {
+            resource.creation_policy =
+                map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+        }
+        if let Some((k, v)) = field(entries, "UpdateReplacePolicy") {
+            resource.update_replace_policy =
+                deletion_policy(rname, k, v, UPDATE_REPLACE_POLICIES, version, diags);
+        }
+        if let Some((k, v)) = field(entries, "Condition") {
+            resource.condition = cfn_condition_field(&format!("resource '{rname}'"), k, v, diags);
+        }
+    }
+    resource
+}
+
+/// One output definition.
+fn parse_output(
+    name: &Key,
+    node: &Node,
+    version: Version,
+    tf: &Transforms,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Output> {
+    let aws = version.format() == Format::Cfn;
+    let Some(entries) = node.as_map() else {
+        diags.push(Diagnostic::error(
+            Code::OutputNotAMapping,
+            value_span(name, node),
+            format!(
+                "Output definitions must be a map: output '{}' is {}",
+                name.name,
+                kind(node)
+            ),
+        ));
+        return None;
+    };
+    let allowed = if aws {
+        AWS_OUTPUT_KEYS
+    } else {
+        HEAT_OUTPUT_KEYS
+    };
+    for (key, _) in entries {
+        let k = key.name.as_str();
+        if allowed.contains(&k) {
+            continue;
+        }
+        let hint = unknown_name_hint(k, allowed, "output keys");
+        let d = if aws && !tf.any {
+            Diagnostic::error(
+                Code::UnknownOutputKey,
+                key.span,
+                format!("output '{}' has unknown key '{k}'", name.name),
+            )
+        } else {
+            Diagnostic::warning(
+                Code::IgnoredKey,
+                key.span,
+                format!("output '{}' has key '{k}', which is ignored", name.name),
+            )
+        };
+        diags.push(d.with_hint(hint));
+    }
+    let Some((_, value)) = field(entries, "Value") else {
+        let mut d = Diagnostic::error(
+            Code::OutputMissingValue,
+            name.span,
+            format!(
+                "output '{}' has no Value: each output definition must contain a Value key",
+                name.name
+            ),
+        );
+        if field(entries, "value").is_some() {
+            d = d.with_hint("CloudFormation spells it 'Value'");
+        }
+        diags.push(d);
+        return None;
+    };
+    let ctx = ExprContext {
+        version,
+        in_condition: false,
+    };
+    let value = parse_expr(value, &ctx, diags);
+    let description = match field(entries, "Description") {
+        Some((
+            _,
+            Node {
+                value: Value::String(s),
+                ..
+            },
+        )) => Some(s.clone()),
+        Some((k, v)) if aws => {
+            diags.push(Diagnostic::error(
+                Code::BadDescription,
+                value_span(k, v),
+                format!(
+                    "the Description of output '{}' must be a string, found {}",
+                    name.name,
+                    kind(v)
+                ),
+            ));
+            None
+        }
+        Some((k, v)) if !v.is_null() => {
+            diags.push(Diagnostic::warning(
+                Code::DescriptionNotString,
+                value_span(k, v),
+                format!(
+                    "the Description of output '{}' is {}, not a string",
+                    name.name,
+                    kind(v)
+                ),
+            ));
+            None
+        }
+        _ => None,
+    };
+    let mut condition = None;
+    let mut export = None;
+    if aws {
+        if let Some((k, v)) = field(entries, "Condition") {
+            condition = cfn_condition_field(&format!("output '{}'", name.name), k, v, diags);
+        }
+        if let Some((k, v)) = field(entries, "Export") {
+            if v.get("Name").is_some() {
+                export = Some(parse_expr(v, &ctx, diags));
+            } else {
+                diags.push(
+                    Diagnostic::error(
+                        Code::BadExport,
+                        value_span(k, v),
+                        format!(
+                            "the Export of output '{}' must be a map with a Name key, found {}",
+                            name.name,
+                            kind(v)
+                        ),
+                    )
+                    .with_hint("Export: {Name: my-exported-name}"),
+                );
+            }
+        }
+    }
+    Some(Output {
+        name: spanned_key(name),
+        value,
+        description,
+        condition,
+        export,
+        span: value_span(name, node),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::span::Span;
+    use crate::template::model::{DeletionPolicy, DeletionPolicySpec, ResourceCondition};
+    use crate::template::parse::util::testing::{codes, find, run, table};
+    use crate::template::version::Version;
+
+    #[test]
+    fn sections() {
+        table(&[
+            (
+                "minimal AWS",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Description: a bucket
+                Resources:
+                  Bucket:
+                    Type: AWS::S3::Bucket
+                ",
+                &[],
+            ),
+            (
+                "every AWS section",
+                "
+                AWSTemplateFormatVersion: '2010-09-09'
+                Description: all of them
+                Metadata: {License: Apache-2.0}
+                Rules: {}
+                Mappings: {}
+                Conditions: {}
+                Transform: AWS::LanguageExtensions
+                Hooks: {}
+                Resources:
+                  H:
+                    Type: AWS::CloudFormation::WaitConditionHandle
+                Outputs: {}
+                ",
+                &[],
+            ),
+            (
+                "Heat dialect: unknown sections",
+                "
+                HeatTemplateFormatVersion: 2012-12-12
+                foo: bar
+                blarg: wibble
+                ",
+                &["E1002", "E1002"],
+            ),
+            (
+                "Heat dialect: no conditions",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Conditions: {}
+                Resources: {}
+                ",
+                &["E1002"],
+            ),
+            (
+                "AWS: unknown section",
+                "
+                AWSTemplateFormatVersion: '2010-09-09'
+                Resource:
+                  B: {Type: AWS::S3::Bucket}
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1002"],
+            ),
+            (
+                "AWS: Globals with the serverless transform",
+                "
+                Transform: AWS::Serverless-2016-10-31
+                Globals:
+                  Function: {Timeout: 3}
+                Resources:
+                  F: {Type: AWS::Serverless::Function}
+                ",
+                &[],
+            ),
+            (
+                "AWS: Globals without it",
+                "
+                Globals: {}
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1002"],
+            ),
+            (
+                "AWS: other sections are the macro's business",
+                "
+                Transform: [MyMacro]
+                Wibble: 1
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["W1001"],
+            ),
+            (
+                "AWS: no resources",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Parameters:
+                Resources:
+                Outputs:
+                ",
+                &["W1004"],
+            ),
+            (
+                "Heat dialect: no resources",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Outputs:
+                  Foo:
+                    Value: foo
+                ",
+                &[],
+            ),
+            (
+                "AWS: Resources is a list",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources: [a]
+                ",
+                &["E1003"],
+            ),
+            (
+                "AWS: an empty list is not an empty section",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Outputs: []
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1003"],
+            ),
+            (
+                "Heat dialect: an empty list is",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Outputs: []
+                ",
+                &[],
+            ),
+            (
+                "AWS: description must be a string",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Description: [a]
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1030"],
+            ),
+            (
+                "Heat dialect: description may be anything",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Description: {a: b}
+                ",
+                &["W1030"],
+            ),
+            (
+                "AWS: Metadata, Rules and Hooks must be maps",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Metadata: [a]
+                Rules: 1
+                Hooks: x
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1003", "E1003", "E1003"],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn unknown_section_hints() {
+        let p = run("
+            HeatTemplateFormatVersion: 2012-12-12
+            Conditions: {}
+            Outputz: {}
+            ");
+        let ds: Vec<_> = p
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.as_str() == "E1002")
+            .collect();
+        assert_eq!(ds.len(), 2);
+        assert!(ds[0].message.contains("'Conditions'"));
+        assert!(
+            ds[0]
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("2012-12-12 has no Conditions"))
+        );
+        assert_eq!(ds[1].hint.as_deref(), Some("did you mean 'Outputs'?"));
+    }
+
+    #[test]
+    fn transforms() {
+        table(&[
+            (
+                "a list of names",
+                "
+                Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &[],
+            ),
+            (
+                "a map",
+                "
+                Transform: {Name: AWS::Include}
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1035"],
+            ),
+            (
+                "a list with a number and an empty name",
+                "
+                Transform: [1, '']
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1035", "E1035"],
+            ),
+            (
+                "Heat dialect has none",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Transform: AWS::Serverless-2016-10-31
+                ",
+                &["E1002"],
+            ),
+        ]);
+        let p = run("
+            Transform: [AWS::LanguageExtensions, Count]
+            Resources:
+              B: {Type: AWS::S3::Bucket}
+            ");
+        let t = p.template.as_ref().expect("template");
+        let names: Vec<&str> = t.transforms.iter().map(|t| t.value.as_str()).collect();
+        assert_eq!(names, ["AWS::LanguageExtensions", "Count"]);
+        assert!(t.has_transform());
+    }
+
+    #[test]
+    fn resources() {
+        table(&[
+            (
+                "resource is null",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources:
+                  resource1:
+                ",
+                &["E1010"],
+            ),
+            (
+                "no Type",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources:
+                  resource1:
+                    Properties:
+                      property1: value1
+                    Metadata:
+                      foo: bar
+                    DependsOn: dummy
+                    DeletionPolicy: dummy
+                    UpdatePolicy:
+                      foo: bar
+                ",
+                &["E1011", "E1016"],
+            ),
+            (
+                "Type is a list (Heat dialect)",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Resources:
+                  Resource:
+                    Type: [Wrong, Type]
+                ",
+                &["E1012"],
+            ),
+            (
+                "Type is a Rain module",
+                r#"
+                {
+                  "Resources": {
+                    "Common": {"Type": {"Rain::Module": "./common.yaml"}}
+                  }
+                }
+                "#,
+                &["E1012"],
+            ),
+            (
+                "AWS: unknown keys are errors",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources:
+                  B:
+                    Type: AWS::S3::Bucket
+                    BadProperty: 1
+                    Parameters: {}
+                ",
+                &["E1013", "E1013"],
+            ),
+            (
+                "AWS: unknown keys are the transform's business",
+                "
+                Transform: Count
+                Resources:
+                  B:
+                    Type: AWS::S3::Bucket
+                    Count: 3
+                ",
+                &["W1001"],
+            ),
+            (
+                "Heat dialect: unknown keys are ignored",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Resources:
+                  B:
+                    Type: AWS::S3::Bucket
+                    Wibble: 1
+                    Condition: c
+                ",
+                &["W1001", "W1001"],
+            ),
+            (
+                "HOT spellings in AWS",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources:
+                  B:
+                    type: AWS::S3::Bucket
+                ",
+                &["E1011", "E1013"],
+            ),
+            (
+                "every AWS attribute",
+                r#"
+                AWSTemplateFormatVersion: 2010-09-09
+                Conditions:
+                  C: {"Fn::Equals": [a, a]}
+                Resources:
+                  A:
+                    Type: AWS::EC2::Instance
+                    Properties: {ImageId: ami-1}
+                    Metadata: {a: b}
+                    DependsOn: [B]
+                    DeletionPolicy: RetainExceptOnCreate
+                    UpdateReplacePolicy: Snapshot
+                    UpdatePolicy: {AutoScalingRollingUpdate: {}}
+                    CreationPolicy: {ResourceSignal: {Count: 1}}
+                    Condition: C
+                    Description: Heat's own
+                  B:
+                    Type: Custom::Thing
+                    Version: '1.0'
+                    Properties: {ServiceToken: x}
+                "#,
+                &[],
+            ),
+            (
+                "policy values",
+                r#"
+                AWSTemplateFormatVersion: 2010-09-09
+                Conditions:
+                  East: {"Fn::Equals": [a, a]}
+                Resources:
+                  A:
+                    Type: AWS::S3::Bucket
+                    DeletionPolicy: {"Fn::If": [East, Retain, Delete]}
+                    UpdateReplacePolicy: {Ref: Policy}
+                  B:
+                    Type: AWS::S3::Bucket
+                    UpdateReplacePolicy: RetainExceptOnCreate
+                  C:
+                    Type: AWS::S3::Bucket
+                    DeletionPolicy: {a: b, c: d}
+                "#,
+                &["E1016", "E1016"],
+            ),
+            (
+                "Heat dialect has no RetainExceptOnCreate",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Resources:
+                  A:
+                    Type: AWS::S3::Bucket
+                    DeletionPolicy: RetainExceptOnCreate
+                ",
+                &["E1016"],
+            ),
+            (
+                "field shapes",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources:
+                  A:
+                    Type: AWS::S3::Bucket
+                    Properties: [1]
+                    Metadata: x
+                    CreationPolicy: 1
+                    Condition: [c]
+                    DependsOn: {a: b}
+                    Description: 2
+                ",
+                &["E1014", "E1018", "E1018", "E1032", "E1015", "E1018"],
+            ),
+            (
+                "ForEach with AWS::LanguageExtensions",
+                "
+                Transform: AWS::LanguageExtensions
+                Conditions:
+                  Fn::ForEach::Check:
+                    - Id
+                    - [A, B]
+                    - IsParam${Id}: {Fn::Equals: [a, a]}
+                Resources:
+                  Fn::ForEach::Tables:
+                    - TableName
+                    - [Points, Score]
+                    - DynamoDB${TableName}:
+                        Type: AWS::DynamoDB::Table
+                Outputs:
+                  Fn::ForEach::Out:
+                    - Id
+                    - [A]
+                    - Out${Id}: {Value: 1}
+                ",
+                &["W3003", "W3003", "W3003"],
+            ),
+            (
+                "ForEach without it",
+                "
+                Resources:
+                  Fn::ForEach::Tables:
+                    - TableName
+                    - [Points, Score]
+                    - DynamoDB${TableName}:
+                        Type: AWS::DynamoDB::Table
+                ",
+                &["E1010"],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn resource_messages_and_model() {
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources:
+              resource1:
+                Type: AWS::S3::Bucket
+                DeletionPolicy: dummy
+                BadProperty: x
+            ");
+        let d = find(&p, "E1016");
+        assert!(d.message.contains("Invalid deletion policy \"dummy\""));
+        assert_eq!(d.span.start.line, 5);
+        let d = find(&p, "E1013");
+        assert!(
+            d.message
+                .contains("resource 'resource1' has unknown key 'BadProperty'")
+        );
+        assert_eq!((d.span.start.line, d.span.start.col), (6, 5));
+
+        let p = run(r#"
+            {"Resources": {"Common": {"Type": {"Rain::Module": "./common.yaml"}}}}
+            "#);
+        let d = find(&p, "E1012");
+        assert!(
+            d.message
+                .contains("Resource Common Type must be a string, found a map")
+        );
+        assert!(d.hint.as_deref().is_some_and(|h| h.contains("rain pkg")));
+
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources:
+              A:
+                Type: AWS::S3::Bucket
+                DeletionPolicy: Retain
+                UpdateReplacePolicy: Delete
+                Condition: Prod
+                DependsOn: B
+              B:
+                Type: AWS::S3::Bucket
+            ");
+        let t = p.template.as_ref().expect("template");
+        assert_eq!(t.version, Version::Cfn20100909);
+        let a = t.resource("A").expect("A");
+        assert!(matches!(
+            &a.deletion_policy,
+            Some(DeletionPolicySpec::Known(p)) if p.value == DeletionPolicy::Retain
+        ));
+        assert!(matches!(
+            &a.update_replace_policy,
+            Some(DeletionPolicySpec::Known(p)) if p.value == DeletionPolicy::Delete
+        ));
+        assert!(matches!(&a.condition, Some(ResourceCondition::Named(n)) if n.value == "Prod"));
+        assert_eq!(a.depends_on.len(), 1);
+    }
+
+    #[test]
+    fn outputs() {
+        table(&[
+            (
+                "output is a string",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Outputs:
+                  Resource_attr:
+                    This is wrong data
+                ",
+                &["E1020"],
+            ),
+            (
+                "output without Value",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Outputs:
+                  Resource_attr:
+                    Description: no value
+                ",
+                &["E1021"],
+            ),
+            (
+                "AWS: unknown output key",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                Outputs:
+                  O:
+                    Value: 1
+                    Exports: {Name: x}
+                ",
+                &["E1022"],
+            ),
+            (
+                "Heat dialect: unknown output keys are ignored",
+                "
+                HeatTemplateFormatVersion: '2012-12-12'
+                Outputs:
+                  O:
+                    Value: 1
+                    Condition: c
+                ",
+                &["W1001"],
+            ),
+            (
+                "AWS: Export, Condition, Description",
+                r#"
+                AWSTemplateFormatVersion: 2010-09-09
+                Conditions:
+                  C: {"Fn::Equals": [a, a]}
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                Outputs:
+                  O:
+                    Value: {Ref: B}
+                    Description: the bucket
+                    Condition: C
+                    Export: {Name: {"Fn::Sub": "${AWS::StackName}-bucket"}}
+                "#,
+                &[],
+            ),
+            (
+                "AWS: bad Export, Condition, Description",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                Outputs:
+                  O:
+                    Value: 1
+                    Description: [x]
+                    Condition: true
+                    Export: exported
+                ",
+                &["E1030", "E1032", "E3018"],
+            ),
+        ]);
+        let p = run("
+            HeatTemplateFormatVersion: '2012-12-12'
+            Outputs:
+              Resource_attr:
+                value: 1
+            ");
+        let d = find(&p, "E1021");
+        assert!(d.message.contains("must contain a Value key"));
+        assert_eq!(d.hint.as_deref(), Some("CloudFormation spells it 'Value'"));
+        let p = run("
+            HeatTemplateFormatVersion: '2012-12-12'
+            Outputs:
+              Resource_attr:
+                This is wrong data
+            ");
+        let d = find(&p, "E1020");
+        assert!(d.message.contains("Output definitions must be a map"));
+        assert!(d.message.contains("Resource_attr") && d.message.contains("a string"));
+    }
+
+    #[test]
+    fn mappings() {
+        // Heat accepts badly shaped mappings until Fn::FindInMap reads them (corpus:
+        // heat/tests/test_template.py#L39 is valid): warnings, and the good parts are kept.
+        let p = run(r#"
+            {
+              "AWSTemplateFormatVersion" : "2010-09-09",
+              "Mappings" : {
+                "ValidMapping" : {
+                  "TestKey" : { "TestValue" : "wibble" }
+                },
+                "InvalidMapping" : {
+                  "ValueList" : [ "foo", "bar" ],
+                  "ValueString" : "baz"
+                },
+                "MapList": [ "foo", { "bar" : "baz" } ],
+                "MapString": "foobar"
+              }
+            }
+            "#);
+        assert_eq!(codes(&p), ["W1031", "W1031", "W1031", "W1031", "W1004"]);
+        let t = p.template.as_ref().expect("template");
+        let names: Vec<&str> = t.mappings.iter().map(|m| m.name.value.as_str()).collect();
+        assert_eq!(names, ["ValidMapping", "InvalidMapping"]);
+        let valid = t.mapping("ValidMapping").expect("mapping");
+        assert_eq!(valid.entries.len(), 1);
+        assert_eq!(valid.entries[0].0.value, "TestKey");
+        assert_eq!(valid.entries[0].1[0].0.value, "TestValue");
+        assert_eq!(valid.entries[0].1[0].1.as_str(), Some("wibble"));
+
+        // Numbers as keys arrive as strings.
+        let p = run("
+            Mappings:
+              Sizes:
+                1: {small: 2}
+            Resources:
+              B: {Type: AWS::S3::Bucket}
+            ");
+        let t = p.template.as_ref().expect("template");
+        assert_eq!(t.mappings[0].entries[0].0.value, "1");
+        table(&[(
+            "Mappings is a list",
+            "
+            Mappings: [a]
+            Resources:
+              B: {Type: AWS::S3::Bucket}
+            ",
+            &["E1003"],
+        )]);
+    }
+
+    #[test]
+    fn conditions() {
+        table(&[
+            (
+                "Conditions is null",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Conditions:
+                Resources:
+                  B: {Type: AWS::S3::Bucket}
+                ",
+                &["E1003"],
+            ),
+            (
+                "definitions that are not condition functions",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Conditions:
+                  A: true
+                  B: other
+                  C: {x: 1, y: 2}
+                Resources:
+                  R: {Type: AWS::S3::Bucket}
+                ",
+                &["E1032", "E1032", "E1032"],
+            ),
+            (
+                "short forms are fine in CloudFormation",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Conditions:
+                  A: !Equals [a, b]
+                  B: !Not [!Condition A]
+                Resources:
+                  R:
+                    Type: AWS::S3::Bucket
+                    Condition: B
+                ",
+                &[],
+            ),
+        ]);
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Conditions:
+              A: !Equals [a, b]
+            Resources:
+              R: {Type: AWS::S3::Bucket}
+            ");
+        let t = p.template.as_ref().expect("template");
+        assert_eq!(t.conditions.len(), 1);
+        assert_eq!(t.conditions[0].name.value, "A");
+    }
+
+    #[test]
+    fn duplicate_keys_by_format() {
+        let aws = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources:
+              mySnsTopic:
+                Type: AWS::SNS::Topic
+              mySnsTopic:
+                Type: AWS::SNS::Topic
+            ");
+        assert_eq!(codes(&aws), ["E0002"]);
+        let d = find(&aws, "E0002");
+        assert!(d.message.contains("'mySnsTopic'"));
+        assert!(d.message.contains("line 3") && d.message.contains("line 5"));
+        assert_eq!(d.span.start.line, 5);
+        let heat = run("
+            HeatTemplateFormatVersion: '2012-12-12'
+            Resources:
+              T:
+                Type: AWS::SNS::Topic
+              T:
+                Type: AWS::SNS::Topic
+            ");
+        assert_eq!(codes(&heat), ["W0002"]);
+    }
+
+    #[test]
+    fn parameters_and_metadata() {
+        table(&[
+            (
+                "a parameter and a resource share a name",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Parameters:
+                  Bucket: {Type: String}
+                Resources:
+                  Bucket: {Type: AWS::S3::Bucket}
+                ",
+                &["E1033"],
+            ),
+            (
+                "Parameters is a string",
+                "
+                AWSTemplateFormatVersion: 2010-09-09
+                Parameters: x
+                Resources:
+                  Bucket: {Type: AWS::S3::Bucket}
+                ",
+                &["E1003"],
+            ),
+        ]);
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Metadata:
+              AWS::CloudFormation::Interface:
+                ParameterGroups:
+                  - Label: {default: Network}
+                    Parameters: [Vpc]
+            Parameters:
+              Vpc: {Type: String}
+            Resources:
+              B: {Type: AWS::S3::Bucket}
+            ");
+        let t = p.template.as_ref().expect("template");
+        assert!(t.metadata.is_some());
+        assert_eq!(t.parameter_groups.len(), 1);
+        assert_eq!(t.parameter_groups[0].parameters[0].value, "Vpc");
+        assert_eq!(t.version_span, Span::at(crate::span::Pos::new(1, 27)));
+    }
+}

@@ -1,0 +1,718 @@
+//! Small helpers shared by the CloudFormation and HOT structure parsers: spelling
+//! suggestions, section shapes, and the resource fields both formats have (type, depends_on,
+//! deletion policy, map-valued fields, conditions).
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::{Span, Spanned};
+use crate::template::expr::{Expr, ExprKind};
+use crate::template::model::{DeletionPolicy, DeletionPolicySpec, ResourceCondition};
+use crate::template::node::{Key, Node, Value};
+use crate::template::parse::expr::{ExprContext, parse_expr};
+use crate::template::version::Version;
+
+/// The number of single-character edits (insert, delete, substitute) between two strings.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Lower-cases and drops `_`, `-` and `:` so that `DependsOn` and `depends_on` compare equal.
+fn normalize(word: &str) -> String {
+    word.chars()
+        .filter(|c| !matches!(c, '_' | '-' | ':'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether two names differ only in case or separators (`DependsOn` / `depends_on`).
+pub(crate) fn same_word(a: &str, b: &str) -> bool {
+    normalize(a) == normalize(b)
+}
+
+/// The candidate that `word` was most likely meant to be, if any is close enough.
+///
+/// Spellings that differ only in case or separators (`DependsOn` / `depends_on`) win;
+/// otherwise the nearest candidate within a third of the word's length (at least 1, at most 3)
+/// edits.
+pub(crate) fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let norm = normalize(word);
+    if norm.is_empty() {
+        return None;
+    }
+    if let Some(c) = candidates.iter().find(|c| normalize(c) == norm) {
+        return Some(c);
+    }
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&norm, &normalize(c)), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// A "did you mean" hint, falling back to the list of valid names.
+pub(crate) fn unknown_name_hint(word: &str, candidates: &[&str], what: &str) -> String {
+    match suggest(word, candidates) {
+        Some(s) => format!("did you mean '{s}'?"),
+        None => format!("valid {what} are: {}", candidates.join(", ")),
+    }
+}
+
+/// The entries of a mapping with duplicated keys removed: for each name only the last entry
+/// is kept (as a JSON or YAML loader that keeps the last value does), in document order.
+pub(crate) fn last_wins(entries: &[(Key, Node)]) -> Vec<&(Key, Node)> {
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    for (i, (k, _)) in entries.iter().enumerate() {
+        last.insert(k.name.as_str(), i);
+    }
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(i, (k, _))| last.get(k.name.as_str()) == Some(i))
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// Whether Heat treats a section value as empty (`section or {}` in Heat: null, `""`, `[]`,
+/// `{}`, `false`, `0`).
+pub(crate) fn is_heat_empty(node: &Node) -> bool {
+    match &node.value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::String(s) => s.is_empty(),
+        Value::Seq(items) => items.is_empty(),
+        Value::Map(entries) => entries.is_empty(),
+    }
+}
+
+/// The span to point at for a value: the value's own span when it has one (an empty value
+/// may have none), else its key's.
+pub(crate) fn value_span(key: &Key, node: &Node) -> Span {
+    if node.span.is_known() {
+        node.span
+    } else {
+        key.span
+    }
+}
+
+/// A key's name with its span.
+pub(crate) fn spanned_key(key: &Key) -> Spanned<String> {
+    Spanned::new(key.name.clone(), key.span)
+}
+
+/// The kind of a value for messages, with null spelled out ("null", "a list", ...).
+pub(crate) fn kind(node: &Node) -> &'static str {
+    node.kind_name()
+}
+
+/// Renders a value roughly as Heat prints it in messages (`[1, 2]`, `{a: b}`, plain strings).
+pub(crate) fn render_value(node: &Node) -> String {
+    fn render(node: &Node, top: bool, out: &mut String, budget: &mut usize) {
+        if *budget == 0 {
+            out.push_str("...");
+            return;
+        }
+        *budget -= 1;
+        match &node.value {
+            Value::Null => out.push_str("None"),
+            Value::Bool(true) => out.push_str("True"),
+            Value::Bool(false) => out.push_str("False"),
+            Value::Int(i) => out.push_str(&i.to_string()),
+            Value::Float(f) => out.push_str(&f.to_string()),
+            Value::String(s) if top => out.push_str(s),
+            Value::String(s) => {
+                out.push('\'');
+                out.push_str(s);
+                out.push('\'');
+            }
+            Value::Seq(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    render(item, false, out, budget);
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push('\'');
+                    out.push_str(&k.name);
+                    out.push_str("': ");
+                    render(v, false, out, budget);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut budget = 64;
+    render(node, true, &mut out, &mut budget);
+    if out.chars().count() > 200 {
+        let cut: String = out.chars().take(200).collect();
+        out = format!("{cut}...");
+    }
+    out
+}
+
+/// Whether an expression is a function call.
+pub(crate) fn is_call(expr: &Expr) -> bool {
+    matches!(expr.kind, ExprKind::Call(_))
+}
+
+/// Checks the shape of a top-level section that must be a map of named entries.
+///
+/// Returns the entries (duplicates resolved, last wins). A null section is empty. In Heat's
+/// formats (`lenient`), any value Heat treats as empty (`[]`, `""`, ...) is empty too; any
+/// other non-map value is an [`Code::BadSectionShape`] error.
+pub(crate) fn section_entries<'a>(
+    name: &Key,
+    node: &'a Node,
+    lenient: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<&'a (Key, Node)> {
+    match &node.value {
+        Value::Map(entries) => last_wins(entries),
+        Value::Null => Vec::new(),
+        _ if lenient && is_heat_empty(node) => Vec::new(),
+        _ => {
+            diags.push(Diagnostic::error(
+                Code::BadSectionShape,
+                value_span(name, node),
+                format!(
+                    "section '{}' must be a map, found {}",
+                    name.name,
+                    kind(node)
+                ),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// Parses a resource field that must be a map or a function call that produces one
+/// (`properties`, `metadata`, `update_policy`, `CreationPolicy`). Null is an error, as in Heat.
+pub(crate) fn map_or_call(
+    resource: &str,
+    key: &Key,
+    node: &Node,
+    code: Code,
+    version: Version,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Expr> {
+    let bad = |diags: &mut Vec<Diagnostic>| {
+        diags.push(Diagnostic::error(
+            code,
+            value_span(key, node),
+            format!(
+                "resource '{resource}': {} must be a map, found {}",
+                key.name,
+                kind(node)
+            ),
+        ));
+    };
+    match &node.value {
+        Value::Map(_) => {
+            let ctx = ExprContext {
+                version,
+                in_condition: false,
+            };
+            let expr = parse_expr(node, &ctx, diags);
+            Some(expr)
+        }
+        _ => {
+            bad(diags);
+            None
+        }
+    }
+}
+
+/// Parses `depends_on` / `DependsOn`: a resource name or a list of them.
+pub(crate) fn depends_on(
+    resource: &str,
+    key: &Key,
+    node: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Spanned<String>> {
+    match &node.value {
+        Value::String(s) => vec![Spanned::new(s.clone(), value_span(key, node))],
+        Value::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match &item.value {
+                    Value::String(s) => out.push(Spanned::new(s.clone(), item.span)),
+                    _ => diags.push(
+                        Diagnostic::error(
+                            Code::BadDependsOn,
+                            item.span,
+                            format!(
+                                "Resource {resource} {} must be a list of strings, found {} \
+                                 in the list",
+                                key.name,
+                                kind(item)
+                            ),
+                        )
+                        .with_hint("write the names of the resources this one depends on"),
+                    ),
+                }
+            }
+            out
+        }
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    Code::BadDependsOn,
+                    value_span(key, node),
+                    format!(
+                        "Resource {resource} {} must be a resource name or a list of strings, \
+                         found {}",
+                        key.name,
+                        kind(node)
+                    ),
+                )
+                .with_hint("write the names of the resources this one depends on"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The deletion policy a written value names, among those `allowed` in this format.
+pub(crate) fn policy_from_name(name: &str, allowed: &[&str]) -> Option<DeletionPolicy> {
+    if !allowed.contains(&name) {
+        return None;
+    }
+    match name {
+        "Delete" | "delete" => Some(DeletionPolicy::Delete),
+        "Retain" | "retain" => Some(DeletionPolicy::Retain),
+        "Snapshot" | "snapshot" => Some(DeletionPolicy::Snapshot),
+        "RetainExceptOnCreate" => Some(DeletionPolicy::RetainExceptOnCreate),
+        _ => None,
+    }
+}
+
+/// Parses `deletion_policy` / `DeletionPolicy` / `UpdateReplacePolicy`: one of `allowed`, or
+/// a function call (resolved later); anything else is [`Code::BadDeletionPolicy`].
+/// `extra_hint` explains values that a later version accepts (lower-case HOT policies).
+pub(crate) fn deletion_policy(
+    resource: &str,
+    key: &Key,
+    node: &Node,
+    allowed: &[&str],
+    version: Version,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<DeletionPolicySpec> {
+    let span = value_span(key, node);
+    let invalid = |diags: &mut Vec<Diagnostic>| {
+        let mut hint = format!("use one of: {}", allowed.join(", "));
+        if let Value::String(s) = &node.value {
+            if version.is_hot()
+                && version < Version::Hot20161014
+                && matches!(s.as_str(), "delete" | "retain" | "snapshot")
+            {
+                hint = format!(
+                    "lower-case deletion policies are accepted from heat_template_version \
+                     2016-10-14; {hint}"
+                );
+            } else if let Some(s) = suggest(s, allowed) {
+                hint = format!("did you mean '{s}'?");
+            }
+        }
+        diags.push(
+            Diagnostic::error(
+                Code::BadDeletionPolicy,
+                span,
+                format!(
+                    "Invalid deletion policy \"{}\" in resource {resource} ({})",
+                    render_value(node),
+                    key.name
+                ),
+            )
+            .with_hint(hint),
+        );
+    };
+    match &node.value {
+        Value::String(s) => match policy_from_name(s, allowed) {
+            Some(p) => Some(DeletionPolicySpec::Known(Spanned::new(p, span))),
+            None => {
+                invalid(diags);
+                None
+            }
+        },
+        Value::Map(_) => {
+            let ctx = ExprContext {
+                version,
+                in_condition: false,
+            };
+            let expr = parse_expr(node, &ctx, diags);
+            if is_call(&expr) {
+                Some(DeletionPolicySpec::Expr(expr))
+            } else {
+                invalid(diags);
+                None
+            }
+        }
+        _ => {
+            invalid(diags);
+            None
+        }
+    }
+}
+
+/// Parses a field that must be a string (`description` of a resource); anything else is
+/// `code`.
+pub(crate) fn string_field(
+    resource: &str,
+    key: &Key,
+    node: &Node,
+    code: Code,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match &node.value {
+        Value::String(s) => Some(s.clone()),
+        _ => {
+            diags.push(Diagnostic::error(
+                code,
+                value_span(key, node),
+                format!(
+                    "resource '{resource}': {} must be a string, found {}",
+                    key.name,
+                    kind(node)
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// Parses a HOT `condition:` field (of a resource or an output): a condition name, a
+/// boolean, or a condition function written inline.
+pub(crate) fn hot_condition_field(
+    owner: &str,
+    key: &Key,
+    node: &Node,
+    version: Version,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ResourceCondition> {
+    match &node.value {
+        Value::String(s) => Some(ResourceCondition::Named(Spanned::new(
+            s.clone(),
+            value_span(key, node),
+        ))),
+        Value::Bool(_) | Value::Map(_) => {
+            let ctx = ExprContext {
+                version,
+                in_condition: true,
+            };
+            let expr = parse_expr(node, &ctx, diags);
+            if matches!(expr.kind, ExprKind::Bool(_)) || is_call(&expr) {
+                Some(ResourceCondition::Inline(expr))
+            } else {
+                bad_condition_field(
+                    owner,
+                    key,
+                    node,
+                    "a condition name, a boolean or a condition function",
+                    diags,
+                );
+                None
+            }
+        }
+        _ => {
+            bad_condition_field(
+                owner,
+                key,
+                node,
+                "a condition name, a boolean or a condition function",
+                diags,
+            );
+            None
+        }
+    }
+}
+
+/// Parses a CloudFormation `Condition:` field (of a resource or an output): the name of a
+/// condition.
+pub(crate) fn cfn_condition_field(
+    owner: &str,
+    key: &Key,
+    node: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ResourceCondition> {
+    match &node.value {
+        Value::String(s) => Some(ResourceCondition::Named(Spanned::new(
+            s.clone(),
+            value_span(key, node),
+        ))),
+        _ => {
+            bad_condition_field(owner, key, node, "the name of a condition", diags);
+            None
+        }
+    }
+}
+
+fn bad_condition_field(
+    owner: &str,
+    key: &Key,
+    node: &Node,
+    expected: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    diags.push(Diagnostic::error(
+        Code::BadCondition,
+        value_span(key, node),
+        format!(
+            "{owner}: {} must be {expected}, found {}",
+            key.name,
+            kind(node)
+        ),
+    ));
+}
+
+/// The resource type: a non-empty string. Reports [`Code::MissingResourceType`] or
+/// [`Code::BadResourceType`] and returns an empty name otherwise (the resource is still
+/// kept, so that references to it resolve).
+pub(crate) fn resource_type(
+    resource: &Key,
+    entries: &[(Key, Node)],
+    type_key: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Spanned<String> {
+    let Some((key, node)) = entries.iter().rev().find(|(k, _)| k.name == type_key) else {
+        diags.push(Diagnostic::error(
+            Code::MissingResourceType,
+            resource.span,
+            format!(
+                "resource '{}' has no {type_key}: each resource must contain a {type_key} key",
+                resource.name
+            ),
+        ));
+        return Spanned::new(String::new(), resource.span);
+    };
+    match &node.value {
+        Value::String(s) if !s.trim().is_empty() => Spanned::new(s.clone(), node.span),
+        Value::String(_) | Value::Null => {
+            diags.push(Diagnostic::error(
+                Code::MissingResourceType,
+                value_span(key, node),
+                format!(
+                    "resource '{}' has an empty {type_key}: each resource must contain a \
+                     {type_key} key",
+                    resource.name
+                ),
+            ));
+            Spanned::new(String::new(), value_span(key, node))
+        }
+        _ => {
+            let mut d = Diagnostic::error(
+                Code::BadResourceType,
+                value_span(key, node),
+                format!(
+                    "Resource {} {type_key} must be a string, found {}",
+                    resource.name,
+                    kind(node)
+                ),
+            );
+            if let Some(first) = node.as_map().and_then(|m| m.first())
+                && first.0.name.starts_with("Rain::")
+            {
+                d = d.with_hint(
+                    "this is a Rain module directive; package the template with `rain pkg` \
+                     first",
+                );
+            }
+            diags.push(d);
+            Spanned::new(String::new(), value_span(key, node))
+        }
+    }
+}
+
+/// Checks a resource name: not empty, and (as Heat requires) without `/`.
+pub(crate) fn check_resource_name(key: &Key, diags: &mut Vec<Diagnostic>) {
+    if key.name.trim().is_empty() {
+        diags.push(Diagnostic::error(
+            Code::BadName,
+            key.span,
+            "a resource name must not be empty",
+        ));
+    } else if key.name.contains('/') {
+        diags.push(Diagnostic::error(
+            Code::BadName,
+            key.span,
+            format!("Resource name may not contain \"/\": '{}'", key.name),
+        ));
+    }
+}
+
+/// Helpers for the structure parser's tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::diagnostic::Diagnostic;
+    use crate::template::load::Limits;
+    use crate::template::parse::{Parsed, parse};
+
+    /// Loads and parses a template text with the default limits. Leading blank lines and the
+    /// common indentation are removed, so that tests can indent their templates.
+    pub(crate) fn run(text: &str) -> Parsed {
+        let lines: Vec<&str> = text.lines().skip_while(|l| l.trim().is_empty()).collect();
+        let indent = lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        let body: Vec<&str> = lines
+            .iter()
+            .map(|l| {
+                if l.len() >= indent {
+                    &l[indent..]
+                } else {
+                    l.trim_start()
+                }
+            })
+            .collect();
+        parse(&(body.join("\n") + "\n"), &Limits::default())
+    }
+
+    /// The codes of all diagnostics, in order.
+    pub(crate) fn codes(parsed: &Parsed) -> Vec<&'static str> {
+        parsed.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    /// The first diagnostic with this code, or a panic listing what there was.
+    pub(crate) fn find<'a>(parsed: &'a Parsed, code: &str) -> &'a Diagnostic {
+        match parsed.diagnostics.iter().find(|d| d.code.as_str() == code) {
+            Some(d) => d,
+            None => panic!("no {code} in {:#?}", parsed.diagnostics),
+        }
+    }
+
+    /// Runs a table of `(name, template, expected codes)` cases and reports every mismatch.
+    pub(crate) fn table(cases: &[(&str, &str, &[&str])]) {
+        let mut failures = Vec::new();
+        for (name, text, expected) in cases {
+            let parsed = run(text);
+            let got = codes(&parsed);
+            if got != *expected {
+                let shown: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+                failures.push(format!(
+                    "{name}: expected {expected:?}, got {got:?}\n    {}",
+                    shown.join("\n    ")
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_table() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("a", "", 1),
+            ("", "abc", 3),
+            ("output", "outputs", 1),
+            ("kitten", "sitting", 3),
+            ("Type", "type", 1),
+            ("résumé", "resume", 2),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        let hot = [
+            "type",
+            "properties",
+            "depends_on",
+            "deletion_policy",
+            "metadata",
+        ];
+        assert_eq!(suggest("Type", &hot), Some("type"));
+        assert_eq!(suggest("DependsOn", &hot), Some("depends_on"));
+        assert_eq!(suggest("DeletionPolicy", &hot), Some("deletion_policy"));
+        assert_eq!(suggest("propertes", &hot), Some("properties"));
+        assert_eq!(suggest("wibble", &hot), None);
+        assert_eq!(suggest("", &hot), None);
+        assert_eq!(
+            suggest("output", &["outputs", "resources"]),
+            Some("outputs")
+        );
+        assert_eq!(
+            unknown_name_hint("wibble", &["a", "b"], "keys"),
+            "valid keys are: a, b"
+        );
+    }
+
+    fn n(value: Value) -> Node {
+        Node::new(value, Span::default())
+    }
+
+    #[test]
+    fn rendering_like_heat() {
+        let list = n(Value::Seq(vec![n(Value::Int(1)), n(Value::Int(2))]));
+        assert_eq!(render_value(&list), "[1, 2]");
+        assert_eq!(render_value(&n(Value::String("dummy".into()))), "dummy");
+        let strs = n(Value::Seq(vec![
+            n(Value::String("a".into())),
+            n(Value::Null),
+        ]));
+        assert_eq!(render_value(&strs), "['a', None]");
+    }
+
+    #[test]
+    fn heat_empty_values() {
+        assert!(is_heat_empty(&n(Value::Null)));
+        assert!(is_heat_empty(&n(Value::Seq(vec![]))));
+        assert!(is_heat_empty(&n(Value::String(String::new()))));
+        assert!(!is_heat_empty(&n(Value::String("x".into()))));
+        assert!(!is_heat_empty(&n(Value::Bool(true))));
+    }
+
+    #[test]
+    fn last_entry_wins() {
+        let k = |s: &str| Key {
+            name: s.into(),
+            span: Span::default(),
+        };
+        let entries = vec![
+            (k("a"), n(Value::Int(1))),
+            (k("b"), n(Value::Int(2))),
+            (k("a"), n(Value::Int(3))),
+        ];
+        let kept: Vec<_> = last_wins(&entries)
+            .into_iter()
+            .map(|(k, v)| (k.name.clone(), v.value.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![("b".into(), Value::Int(2)), ("a".into(), Value::Int(3))]
+        );
+    }
+}

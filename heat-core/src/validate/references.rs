@@ -1,0 +1,466 @@
+//! References that do not resolve: parameters, resources, attributes' resources, conditions,
+//! mappings (and their keys), `Fn::Sub` variables, `depends_on` targets.
+//!
+//! Messages follow the words of the engines (`Ref to undefined X (in resource Y)`,
+//! `GetAtt to undefined resource X (in Y)`, `get_param undefined X (in Y)`,
+//! `depends_on undefined resource X (in Y)`, `resource Y Condition X undefined`).
+//!
+//! A reference made only in an output is an error in AWS CloudFormation (`E3016`), but Heat
+//! reports it lazily, when the output is shown, so in HOT and Heat's 2012-12-12 dialect it is
+//! a warning (`W3002`). When the template declares a transform, references it could satisfy
+//! are not checked; one `W3003` says so.
+
+use std::collections::HashSet;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::Span;
+use crate::template::expr::{ExprKind, Func};
+use crate::template::functions;
+use crate::template::model::{ResourceCondition, Template};
+use crate::template::refs::{RefKind, Reference, references};
+use crate::template::version::Format;
+use crate::validate::names::did_you_mean;
+use crate::validate::{Location, Site};
+
+/// The pseudo-parameters of AWS CloudFormation.
+pub const AWS_PSEUDO_PARAMETERS: &[&str] = &[
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+];
+
+/// The pseudo-parameters of Heat's CloudFormation dialect.
+pub const HEAT_CFN_PSEUDO_PARAMETERS: &[&str] = &["AWS::StackId", "AWS::StackName", "AWS::Region"];
+
+/// The pseudo-parameters of HOT.
+pub const HOT_PSEUDO_PARAMETERS: &[&str] = &[
+    "OS::stack_id",
+    "OS::stack_name",
+    "OS::region",
+    "OS::project_id",
+];
+
+/// The pseudo-parameters a template's format has.
+pub fn pseudo_parameters(format: Format) -> &'static [&'static str] {
+    match format {
+        Format::Cfn => AWS_PSEUDO_PARAMETERS,
+        Format::HeatCfn => HEAT_CFN_PSEUDO_PARAMETERS,
+        Format::Hot => HOT_PSEUDO_PARAMETERS,
+    }
+}
+
+struct Names<'t> {
+    params: HashSet<&'t str>,
+    resources: HashSet<&'t str>,
+    conditions: HashSet<&'t str>,
+    pseudo: &'static [&'static str],
+    template: &'t Template,
+}
+
+impl<'t> Names<'t> {
+    fn new(template: &'t Template) -> Names<'t> {
+        Names {
+            params: template
+                .parameters
+                .iter()
+                .map(|p| p.name.value.as_str())
+                .collect(),
+            resources: template
+                .resources
+                .iter()
+                .map(|r| r.name.value.as_str())
+                .collect(),
+            conditions: template
+                .conditions
+                .iter()
+                .map(|c| c.name.value.as_str())
+                .collect(),
+            pseudo: pseudo_parameters(template.format()),
+            template,
+        }
+    }
+
+    fn is_param(&self, name: &str) -> bool {
+        self.params.contains(name) || self.pseudo.contains(&name)
+    }
+
+    fn param_candidates(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .template
+            .parameters
+            .iter()
+            .map(|p| p.name.value.as_str())
+            .collect();
+        v.extend(self.pseudo.iter().copied());
+        v
+    }
+
+    fn resource_candidates(&self) -> Vec<&str> {
+        self.template
+            .resources
+            .iter()
+            .map(|r| r.name.value.as_str())
+            .collect()
+    }
+
+    fn condition_candidates(&self) -> Vec<&str> {
+        self.template
+            .conditions
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect()
+    }
+}
+
+struct Reporter<'d> {
+    format: Format,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Reporter<'_> {
+    /// Reports an unresolved name at `location` with `code`; in outputs the code and severity
+    /// follow the format (error `E3016` in AWS CloudFormation, warning `W3002` in Heat).
+    fn unresolved(
+        &mut self,
+        location: Location<'_>,
+        code: Code,
+        span: Span,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let mut d = match location {
+            Location::Output(_) => match self.format {
+                Format::Cfn => Diagnostic::error(Code::UnresolvedOutputReference, span, message),
+                Format::Hot | Format::HeatCfn => {
+                    let d = Diagnostic::warning(Code::OutputReferenceWarning, span, message);
+                    let lazy = "Heat reports this only when the output is shown";
+                    let hint = match hint {
+                        Some(h) => format!("{h} ({lazy})"),
+                        None => lazy.to_string(),
+                    };
+                    self.diags.push(d.with_hint(hint));
+                    return;
+                }
+            },
+            _ => Diagnostic::error(code, span, message),
+        };
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.diags.push(d);
+    }
+}
+
+/// Checks every reference of the template's expressions and fields.
+pub fn check(template: &Template, sites: &[Site<'_>], diags: &mut Vec<Diagnostic>) {
+    if let Some(first) = template.transforms.first() {
+        let list: Vec<&str> = template
+            .transforms
+            .iter()
+            .map(|t| t.value.as_str())
+            .collect();
+        diags.push(
+            Diagnostic::warning(
+                Code::TransformSkipsChecks,
+                first.span,
+                format!(
+                    "reference and resource type checks skipped: Transform {} may add \
+                     resources, parameters, conditions and outputs this template does not \
+                     define",
+                    list.join(", ")
+                ),
+            )
+            .with_hint("deploy or expand the transform (e.g. `sam validate`) to check the result"),
+        );
+        return;
+    }
+    let names = Names::new(template);
+    let mut rep = Reporter {
+        format: template.format(),
+        diags,
+    };
+    for site in sites {
+        for r in references(site.expr) {
+            if !functions::is_live(template.version, r.func) {
+                continue; // already reported as unavailable
+            }
+            check_reference(&names, &mut rep, site, &r);
+        }
+        check_find_in_map_keys(&names, &mut rep, site);
+    }
+    check_condition_fields(&names, &mut rep);
+    check_depends_on(&names, &mut rep);
+}
+
+fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r: &Reference) {
+    let loc = site.location;
+    let name = r.name.as_str();
+    match &r.kind {
+        RefKind::Param => {
+            if !names.is_param(name) {
+                let hint = did_you_mean(name, names.param_candidates());
+                rep.unresolved(
+                    loc,
+                    Code::UnknownParameterRef,
+                    r.span,
+                    format!("{} undefined {name} (in {})", r.func.name(), loc.describe()),
+                    hint.or_else(|| Some("declare it under parameters".to_string())),
+                );
+            }
+        }
+        RefKind::Ref if r.func == Func::FnSub => {
+            if !names.is_param(name) && !names.resources.contains(name) {
+                let mut cands = names.param_candidates();
+                cands.extend(names.resource_candidates());
+                rep.unresolved(
+                    loc,
+                    Code::UnknownSubVariable,
+                    r.span,
+                    format!(
+                        "Fn::Sub variable ${{{name}}} is undefined (in {})",
+                        loc.describe()
+                    ),
+                    did_you_mean(name, cands).or_else(|| {
+                        Some(
+                            "a variable must be a parameter, a resource, a pseudo-parameter or \
+                             a key of the variables map; write ${!Name} for a literal ${Name}"
+                                .to_string(),
+                        )
+                    }),
+                );
+            } else if site.in_condition && !names.is_param(name) {
+                conditions_only_params(rep, loc, r);
+            }
+        }
+        RefKind::Ref => {
+            if !names.is_param(name) && !names.resources.contains(name) {
+                let mut cands = names.param_candidates();
+                cands.extend(names.resource_candidates());
+                rep.unresolved(
+                    loc,
+                    Code::UnresolvedReference,
+                    r.span,
+                    format!("Ref to undefined {name} (in {})", loc.describe_kind()),
+                    did_you_mean(name, cands).or_else(|| {
+                        Some("Ref names a parameter, a pseudo-parameter or a resource".to_string())
+                    }),
+                );
+            } else if site.in_condition && !names.is_param(name) {
+                conditions_only_params(rep, loc, r);
+            }
+        }
+        RefKind::Resource | RefKind::Attribute(_) => {
+            if names.resources.contains(name) {
+                return;
+            }
+            let hint = did_you_mean(name, names.resource_candidates());
+            if r.func == Func::FnSub {
+                let attr = match &r.kind {
+                    RefKind::Attribute(Some(a)) => format!("{name}.{a}"),
+                    _ => name.to_string(),
+                };
+                rep.unresolved(
+                    loc,
+                    Code::UnknownSubVariable,
+                    r.span,
+                    format!(
+                        "Fn::Sub variable ${{{attr}}} refers to undefined resource {name} (in {})",
+                        loc.describe()
+                    ),
+                    hint,
+                );
+                return;
+            }
+            let message = match r.func {
+                Func::FnGetAtt => format!(
+                    "GetAtt to undefined resource {name} (in {})",
+                    loc.describe()
+                ),
+                _ => format!(
+                    "get_resource/get_attr to undefined resource {name} (in {})",
+                    loc.describe()
+                ),
+            };
+            let hint = hint.or_else(|| {
+                Some(format!(
+                    "{} names a resource of this template",
+                    r.func.name()
+                ))
+            });
+            rep.unresolved(loc, Code::UnknownAttributeResource, r.span, message, hint);
+        }
+        RefKind::Condition => {
+            if names.conditions.contains(name) {
+                return;
+            }
+            let what = match (r.func, rep.format) {
+                (Func::FnIf, _) => "Fn::If Condition",
+                (Func::If, _) => "if condition",
+                (_, Format::Hot) => "condition",
+                _ => "Condition",
+            };
+            let hint = did_you_mean(name, names.condition_candidates())
+                .or_else(|| Some("define it in the conditions section".to_string()));
+            rep.unresolved(
+                loc,
+                Code::UnknownCondition,
+                r.span,
+                format!("{what} {name} undefined (in {})", loc.describe()),
+                hint,
+            );
+        }
+        RefKind::Mapping => {
+            if names.template.mapping(name).is_none() {
+                let cands: Vec<&str> = names
+                    .template
+                    .mappings
+                    .iter()
+                    .map(|m| m.name.value.as_str())
+                    .collect();
+                rep.unresolved(
+                    loc,
+                    Code::UnknownMapping,
+                    r.span,
+                    format!(
+                        "Fn::FindInMap to undefined mapping {name} (in {})",
+                        loc.describe()
+                    ),
+                    did_you_mean(name, cands)
+                        .or_else(|| Some("define it under Mappings".to_string())),
+                );
+            }
+        }
+    }
+}
+
+fn conditions_only_params(rep: &mut Reporter<'_>, loc: Location<'_>, r: &Reference) {
+    rep.diags.push(
+        Diagnostic::error(
+            Code::UnresolvedReference,
+            r.span,
+            format!(
+                "Ref to resource {} in {}: conditions can refer only to parameters",
+                r.name,
+                loc.describe()
+            ),
+        )
+        .with_hint("conditions are evaluated before any resource exists"),
+    );
+}
+
+/// With literal keys, `Fn::FindInMap`'s keys must exist in the mapping (unless a default
+/// value is given).
+fn check_find_in_map_keys(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>) {
+    let loc = site.location;
+    site.expr.walk(&mut |e| {
+        let ExprKind::Call(call) = &e.kind else { return };
+        if call.func != Func::FnFindInMap {
+            return;
+        }
+        let Some(args) = call.arg.as_list() else { return };
+        if args.len() != 3 {
+            return; // wrong arity (reported elsewhere) or a default value
+        }
+        let (Some(map_name), Some(top)) = (args[0].as_str(), args[1].as_str()) else {
+            return;
+        };
+        let Some(mapping) = names.template.mapping(map_name) else { return };
+        let Some((_, second_level)) = mapping.entries.iter().find(|(k, _)| k.value == top) else {
+            let cands: Vec<&str> = mapping.entries.iter().map(|(k, _)| k.value.as_str()).collect();
+            rep.unresolved(
+                loc,
+                Code::UnknownMapping,
+                args[1].span,
+                format!(
+                    "Fn::FindInMap key '{top}' is not in mapping {map_name} (in {})",
+                    loc.describe()
+                ),
+                did_you_mean(top, cands),
+            );
+            return;
+        };
+        let Some(second) = args[2].as_str() else { return };
+        if !second_level.iter().any(|(k, _)| k.value == second) {
+            let cands: Vec<&str> = second_level.iter().map(|(k, _)| k.value.as_str()).collect();
+            rep.unresolved(
+                loc,
+                Code::UnknownMapping,
+                args[2].span,
+                format!(
+                    "Fn::FindInMap key '{second}' is not under '{top}' in mapping {map_name} (in {})",
+                    loc.describe()
+                ),
+                did_you_mean(second, cands),
+            );
+        }
+    });
+}
+
+/// `condition:` / `Condition:` fields of resources and outputs that name a condition.
+fn check_condition_fields(names: &Names<'_>, rep: &mut Reporter<'_>) {
+    let word = if rep.format == Format::Hot {
+        "condition"
+    } else {
+        "Condition"
+    };
+    let template = names.template;
+    let fields = template
+        .resources
+        .iter()
+        .map(|r| (Location::Resource(&r.name.value), &r.condition))
+        .chain(
+            template
+                .outputs
+                .iter()
+                .map(|o| (Location::Output(&o.name.value), &o.condition)),
+        );
+    for (loc, cond) in fields {
+        let Some(ResourceCondition::Named(name)) = cond else {
+            continue;
+        };
+        if names.conditions.contains(name.value.as_str()) {
+            continue;
+        }
+        let hint = did_you_mean(&name.value, names.condition_candidates())
+            .or_else(|| Some("define it in the conditions section".to_string()));
+        rep.unresolved(
+            loc,
+            Code::UnknownCondition,
+            name.span,
+            format!("{} {word} {} undefined", loc.describe_kind(), name.value),
+            hint,
+        );
+    }
+}
+
+fn check_depends_on(names: &Names<'_>, rep: &mut Reporter<'_>) {
+    let word = if rep.format == Format::Hot {
+        "depends_on"
+    } else {
+        "DependsOn"
+    };
+    for r in &names.template.resources {
+        for dep in &r.depends_on {
+            if names.resources.contains(dep.value.as_str()) {
+                continue;
+            }
+            let hint = did_you_mean(&dep.value, names.resource_candidates())
+                .or_else(|| Some(format!("{word} names resources of this template")));
+            rep.unresolved(
+                Location::Resource(&r.name.value),
+                Code::UnknownDependency,
+                dep.span,
+                format!(
+                    "{word} undefined resource {} (in {})",
+                    dep.value, r.name.value
+                ),
+                hint,
+            );
+        }
+    }
+}
