@@ -84,6 +84,7 @@ fn cause_rules() -> Vec<(Regex, Code, Option<usize>)> {
         (r(r"unknown intrinsic function (\S+)"), Code::UnknownFunction, Some(1)),
         (r(r"resource Type is a mapping"), Code::BadResourceType, None),
         (r(r"Type type must be string"), Code::BadResourceType, None),
+        (r(r"^Heat: Type must be string"), Code::BadResourceType, None),
         (r(r"get_resource/get_attr to undefined resource (\w+)"), Code::UnknownAttributeResource, Some(1)),
         (r(r"^Ref to undefined (\w+)"), Code::UnresolvedReference, Some(1)),
         (r(r"^GetAtt to undefined resource (\w+)"), Code::UnknownAttributeResource, Some(1)),

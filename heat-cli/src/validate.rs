@@ -49,6 +49,8 @@ pub(crate) fn run(
         return Ok(Exit::Usage);
     }
 
+    // `..default()` keeps this compiling when heat-core adds options.
+    #[allow(clippy::needless_update)]
     let options = CheckOptions {
         limits: Limits {
             max_template_size: args.max_template_size,

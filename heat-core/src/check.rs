@@ -2,6 +2,9 @@
 //! This is what `heat template validate` runs. OWNER: lead.
 
 use crate::diagnostic::Diagnostic;
+use crate::environment::Environment;
+use crate::parameters::{BindMode, bind_with};
+use crate::validate::ValidateOptions;
 use crate::template::load::Limits;
 use crate::template::model::Template;
 
@@ -43,18 +46,87 @@ impl Report {
     }
 }
 
-/// Checks one template.
+/// Checks one template: load, parse, validate, graph, then (when values or environments
+/// were given) parameter binding. Every diagnostic of every stage is returned.
 pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
     let parsed = crate::template::parse(&source.text, &options.limits);
     let mut diagnostics = parsed.diagnostics;
-    for d in &mut diagnostics {
-        if d.file.is_none() {
-            d.file = Some(source.name.clone());
-        }
+    set_file(&mut diagnostics, &source.name);
+
+    let mut environments = Vec::with_capacity(options.environments.len());
+    for env_file in &options.environments {
+        let (env, mut env_diags) = Environment::parse(&env_file.name, &env_file.text, &options.limits);
+        set_file(&mut env_diags, &env_file.name);
+        diagnostics.append(&mut env_diags);
+        environments.push(env);
     }
+    let environment = crate::environment::merge(environments);
+
+    if let Some(template) = &parsed.template {
+        let mut found = Vec::new();
+        let validate_options = ValidateOptions {
+            extra_resource_types: registry_types(&environment),
+            ..ValidateOptions::default()
+        };
+        found.extend(crate::validate::validate(template, &validate_options));
+        let (_graph, graph_diags) = crate::graph::build(template);
+        found.extend(graph_diags);
+        crate::parameters::validate_defaults(template, &mut found);
+        crate::parameters::check_parameter_groups(
+            &template.parameter_groups,
+            &template.parameters,
+            template.version,
+            &mut found,
+        );
+        if !options.parameters.is_empty() || !options.environments.is_empty() {
+            let (_bound, bind_diags) =
+                bind_with(template, &environment, &options.parameters, BindMode::Validate);
+            found.extend(bind_diags);
+        }
+        set_file(&mut found, &source.name);
+        diagnostics.append(&mut found);
+    }
+    sort_diagnostics(&mut diagnostics, &source.name);
     Report {
         file: source.name.clone(),
         template: parsed.template,
         diagnostics,
     }
+}
+
+/// The resource types an environment's registry defines (they are valid types for the
+/// template, whatever the offline type list says).
+fn registry_types(environment: &Environment) -> Vec<String> {
+    let registry = &environment.resource_registry;
+    registry
+        .entries
+        .iter()
+        .chain(registry.resources.iter().flat_map(|r| r.types.iter()))
+        .map(|entry| entry.name.value.clone())
+        .collect()
+}
+
+fn set_file(diagnostics: &mut [Diagnostic], file: &str) {
+    for d in diagnostics {
+        if d.file.is_none() {
+            d.file = Some(file.to_string());
+        }
+    }
+}
+
+/// Orders diagnostics: the checked template's first, then each other file's; within a file
+/// by position (positionless ones last). The sort is stable, so diagnostics at one position
+/// keep the order the stages produced them in.
+fn sort_diagnostics(diagnostics: &mut [Diagnostic], template_file: &str) {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (
+                d.file.as_deref() != Some(template_file),
+                d.file.clone(),
+                d.span.start.line == 0,
+                d.span.start,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
 }

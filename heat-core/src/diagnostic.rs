@@ -199,6 +199,8 @@ codes! {
     UnknownSubVariable = "E3017", "unknown-sub-variable";
     /// Fn::ImportValue or an export with the wrong shape.
     BadExport = "E3018", "bad-export";
+    /// Named conditions that refer to each other in a circle.
+    ConditionCycle = "E3019", "condition-cycle";
 
     // ---- E4xxx: dependency graph ----
     /// A circular dependency between resources.

@@ -1322,6 +1322,11 @@ fn merge_params(
             old.push(entry.clone());
             continue;
         };
+        // After a conflict, the strategy the parameter first got stays in force.
+        let strategy = fixed
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map_or(strategy, |(_, s, _)| *s);
         let merged = match strategy {
             MergeStrategy::Overwrite => Ok(entry.value.clone()),
             MergeStrategy::Merge | MergeStrategy::DeepMerge => merge_param_value(
@@ -1579,5 +1584,696 @@ fn merge_registry(out: &mut ResourceRegistry, new: ResourceRegistry, diags: &mut
         // Heat merges resource_registry one level deep: a later `resources` map replaces the
         // earlier one as a whole.
         out.resources = new.resources;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::load::Limits;
+
+    fn parse(text: &str) -> (Environment, Vec<Diagnostic>) {
+        Environment::parse("env.yaml", text, &Limits::default())
+    }
+
+    fn ok(text: &str) -> Environment {
+        let (env, diags) = parse(text);
+        assert!(diags.is_empty(), "{text}\n{diags:#?}");
+        env
+    }
+
+    fn codes(diags: &[Diagnostic]) -> Vec<&'static str> {
+        diags.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn corpus_environments_parse() {
+        let Some(dir) = crate::template::parse::parameters::tests::corpus_dir() else {
+            eprintln!("corpus not found; skipped");
+            return;
+        };
+        let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("manifest");
+        let mut count = 0;
+        for line in manifest.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 6 || cols[4] != "env" {
+                continue;
+            }
+            let text = std::fs::read_to_string(dir.join(cols[3])).expect("env file");
+            let (env, diags) = Environment::parse(cols[3], &text, &Limits::default());
+            assert!(
+                diags.iter().all(|d| !d.is_error()),
+                "{}: {diags:#?}",
+                cols[3]
+            );
+            assert_eq!(env.files, vec![cols[3].to_string()]);
+            count += 1;
+        }
+        assert_eq!(count, 17);
+    }
+
+    #[test]
+    fn shape_rules() {
+        // (text, expected codes, substring of the first message)
+        let cases: &[(&str, &[&str], &str)] = &[
+            ("", &[], ""),
+            ("{}", &[], ""),
+            (
+                "paramters: {a: 1}\n",
+                &["E2021"],
+                "environment has unknown section 'paramters'",
+            ),
+            (
+                "parameters:\n",
+                &["E2020"],
+                "environment has empty section 'parameters'",
+            ),
+            ("- a\n- b\n", &["E2020"], "not a valid YAML mapping"),
+            (
+                "parameters: [a]\n",
+                &["E2020"],
+                "must be a map of parameter names",
+            ),
+            ("parameter_defaults: 5\n", &["E2020"], "must be a map"),
+            ("encrypted_param_names: a\n", &["E2020"], "must be a list"),
+            (
+                "encrypted_param_names: [a, {b: 1}]\n",
+                &["E2020"],
+                "must list parameter names",
+            ),
+            (
+                "event_sinks:\n  - {type: zaqar-queue, target: q, ttl: 1200}\n",
+                &[],
+                "",
+            ),
+            (
+                "event_sinks: {type: zaqar-queue}\n",
+                &["E2020"],
+                "event_sinks must be a list",
+            ),
+            (
+                "event_sinks:\n  - {type: kafka, target: q}\n",
+                &["E2020"],
+                "unknown event sink type 'kafka'",
+            ),
+            ("event_sinks:\n  - {target: q}\n", &["E2020"], "has no type"),
+            (
+                "event_sinks:\n  - {type: zaqar-queue}\n",
+                &["E2020"],
+                "needs a target",
+            ),
+            (
+                "event_sinks:\n  - {type: zaqar-queue, target: q, ttl: soon}\n",
+                &["E2020"],
+                "ttl must be an integer",
+            ),
+            (
+                "event_sinks:\n  - {type: zaqar-queue, target: q, colour: red}\n",
+                &["E2020"],
+                "unknown key 'colour'",
+            ),
+            ("event_sinks:\n  - x\n", &["E2020"], "must be a map"),
+            (
+                "parameter_merge_strategies: {default: merge, a: deep_merge, b: overwrite}\n",
+                &[],
+                "",
+            ),
+            (
+                "parameter_merge_strategies: {a: deepmerge}\n",
+                &["W2020"],
+                "unknown merge strategy 'deepmerge'",
+            ),
+            (
+                "parameter_merge_strategies: [a]\n",
+                &["E2020"],
+                "must be a map",
+            ),
+            (
+                "resource_registry: [a]\n",
+                &["E2022"],
+                "resource_registry must be a map",
+            ),
+            (
+                "resource_registry:\n  OS::A: 5\n",
+                &["E2022"],
+                "must map to a resource type or a template file, found a number",
+            ),
+            (
+                "resource_registry:\n  OS::A: {b: c}\n",
+                &["E2022"],
+                "found a map",
+            ),
+            (
+                "resource_registry:\n  '': OS::B\n",
+                &["E2022"],
+                "empty type name",
+            ),
+            (
+                "resource_registry:\n  OS::A: ''\n",
+                &["E2022"],
+                "to an empty name",
+            ),
+            (
+                "resource_registry:\n  OS::A: templates/a.yml\n",
+                &["W2020"],
+                "looks like a file",
+            ),
+            (
+                "resource_registry:\n  OS::*::Server: OS::B\n",
+                &["W2020"],
+                "'*' that is not at the end",
+            ),
+            (
+                "resource_registry:\n  hooks: pre-create\n",
+                &["W2020"],
+                "no effect at the top",
+            ),
+            (
+                "resource_registry:\n  resources: [a]\n",
+                &["E2022"],
+                "resources must be a map",
+            ),
+            (
+                "resource_registry:\n  resources:\n    r: OS::B\n",
+                &["E2022"],
+                "settings of resource 'r' must be a map",
+            ),
+            (
+                "resource_registry:\n  resources:\n    r:\n      hooks: pre-creat\n",
+                &["E2022"],
+                "Invalid hook type \"pre-creat\"",
+            ),
+            (
+                "resource_registry:\n  resources:\n    r:\n      hooks: [pre-create, 5]\n",
+                &["E2022"],
+                "Invalid hook type a number",
+            ),
+            (
+                "resource_registry:\n  resources:\n    r:\n      hooks: {a: b}\n",
+                &["E2022"],
+                "'hooks' must be a hook name or a list",
+            ),
+            (
+                "resource_registry:\n  resources:\n    r:\n      restricted_actions: delete\n",
+                &["E2022"],
+                "Invalid restricted_action type \"delete\"",
+            ),
+            (
+                "resource_registry:\n  resources:\n    r:\n      restricted_actions: [update, replace]\n      hooks: [pre-create, post-delete]\n",
+                &[],
+                "",
+            ),
+            (
+                "parameters: {a: 1}\nparameters: {b: 2}\n",
+                &["W0002"],
+                "written twice",
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (text, expected, message) in cases {
+            let (_, diags) = parse(text);
+            if codes(&diags) != *expected {
+                failures.push(format!("{text:?}: expected {expected:?}, got {diags:#?}"));
+            } else if let Some(d) = diags.first() {
+                if !d.message.contains(message) {
+                    failures.push(format!("{text:?}: {:?} lacks {message:?}", d.message));
+                }
+                if d.file.as_deref() != Some("env.yaml") || !d.span.is_known() {
+                    failures.push(format!("{text:?}: no file or span on {d:?}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        let (_, diags) = parse("paramters: {}\n");
+        assert_eq!(diags[0].hint.as_deref(), Some("did you mean 'parameters'?"));
+    }
+
+    #[test]
+    fn parses_every_section() {
+        let env = ok(
+            "parameters:\n  key_name: mykey\n  count: 3\nparameter_defaults:\n  net: private\nencrypted_param_names: [password]\nevent_sinks:\n  - type: zaqar-queue\n    target: myqueue\n    ttl: 1200\nparameter_merge_strategies:\n  default: merge\n  key_name: overwrite\nresource_registry:\n  \"OS::Quantum*\": \"OS::Neutron*\"\n  My::Server: server.yaml\n  AWS::CloudWatch::Alarm: file:///etc/heat/templates/AWS_CloudWatch_Alarm.yaml\n  OS::Old: null\n  resources:\n    my_server:\n      OS::DBInstance: file:///db.yaml\n      hooks: pre-create\n      restricted_actions: replace\n    nested_stack:\n      nested_resource:\n        hooks: pre-update\n",
+        );
+        assert_eq!(env.parameters.len(), 2);
+        assert_eq!(
+            env.parameter("count").map(|p| &p.value.value),
+            Some(&Value::Int(3))
+        );
+        assert_eq!(
+            env.parameter("key_name").and_then(|p| p.file.as_deref()),
+            Some("env.yaml")
+        );
+        assert_eq!(
+            env.parameter_default("net").and_then(|p| p.value.as_str()),
+            Some("private")
+        );
+        assert_eq!(env.encrypted_param_names[0].value, "password");
+        assert_eq!(env.event_sinks[0].ty.value, "zaqar-queue");
+        assert_eq!(
+            env.event_sinks[0].target.as_ref().map(|t| t.value.as_str()),
+            Some("myqueue")
+        );
+        assert_eq!(env.event_sinks[0].ttl, Some(1200));
+        assert_eq!(
+            env.parameter_merge_strategies.default,
+            Some(MergeStrategy::Merge)
+        );
+        assert_eq!(
+            env.parameter_merge_strategies.get("key_name").map(|s| s.0),
+            Some(MergeStrategy::Overwrite)
+        );
+        let reg = &env.resource_registry;
+        let targets: Vec<(&str, &RegistryTarget)> = reg
+            .entries
+            .iter()
+            .map(|e| (e.name.value.as_str(), &e.target))
+            .collect();
+        assert_eq!(
+            targets,
+            vec![
+                (
+                    "OS::Quantum*",
+                    &RegistryTarget::Alias("OS::Neutron*".into())
+                ),
+                (
+                    "My::Server",
+                    &RegistryTarget::Template("server.yaml".into())
+                ),
+                (
+                    "AWS::CloudWatch::Alarm",
+                    &RegistryTarget::Template(
+                        "file:///etc/heat/templates/AWS_CloudWatch_Alarm.yaml".into()
+                    )
+                ),
+                ("OS::Old", &RegistryTarget::Remove),
+            ]
+        );
+        assert!(reg.entries[0].is_glob());
+        assert_eq!(reg.resources.len(), 2);
+        assert_eq!(reg.resources[0].hooks[0].value, Hook::PreCreate);
+        assert_eq!(
+            reg.resources[0].restricted_actions[0].value,
+            RestrictedAction::Replace
+        );
+        assert_eq!(reg.resources[1].nested[0].pattern.value, "nested_resource");
+        assert_eq!(
+            reg.nested_resources_for("nested_stack")[0].hooks[0].value,
+            Hook::PreUpdate
+        );
+        assert!(reg.nested_resources_for("my_server").is_empty());
+    }
+
+    #[test]
+    fn json_environment() {
+        let env =
+            ok("{\"parameters\": {\"a\": \"b\"}, \"resource_registry\": {\"X::Y\": \"z.yaml\"}}");
+        assert_eq!(env.parameter("a").and_then(|p| p.value.as_str()), Some("b"));
+        assert_eq!(
+            env.resolve_type(None, "X::Y"),
+            ResolvedType::Template {
+                file: "z.yaml".into(),
+                via: vec!["X::Y".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn null_removes_earlier_entries() {
+        let env = ok(
+            "resource_registry:\n  OS::A: a.yaml\n  OS::B: b.yaml\n  C::D: OS::A\n  \"OS::*\": null\n",
+        );
+        let names: Vec<&str> = env
+            .resource_registry
+            .entries
+            .iter()
+            .map(|e| e.name.value.as_str())
+            .collect();
+        assert_eq!(names, ["C::D", "OS::*"]);
+        assert_eq!(
+            env.resolve_type(None, "OS::A"),
+            ResolvedType::Type {
+                name: "OS::A".into(),
+                via: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn type_resolution() {
+        let env = ok(
+            "resource_registry:\n  \"OS::Quantum*\": \"OS::Neutron*\"\n  OS::Networking::FloatingIP: OS::Neutron::FloatingIP\n  My::Alias: OS::Networking::FloatingIP\n  My::Tpl: my.template\n  \"AWS::*\": OS::Heat::None\n  Loop::A: Loop::B\n  Loop::B: Loop::A\n  OS::Nova::Server: plain.yaml\n  \"OS::Nova::*\": \"Other::*\"\n  resources:\n    web:\n      OS::Networking::FloatingIP: special.yaml\n",
+        );
+        let ty = |name: &str, via: &[&str]| ResolvedType::Type {
+            name: name.to_string(),
+            via: via.iter().map(|s| s.to_string()).collect(),
+        };
+        let cases: Vec<(Option<&str>, &str, ResolvedType)> = vec![
+            (
+                None,
+                "OS::Nova::Flavor",
+                ty("Other::Flavor", &["OS::Nova::Flavor"]),
+            ),
+            (
+                None,
+                "OS::Quantum::Net",
+                ty("OS::Neutron::Net", &["OS::Quantum::Net"]),
+            ),
+            (
+                None,
+                "My::Alias",
+                ty(
+                    "OS::Neutron::FloatingIP",
+                    &["My::Alias", "OS::Networking::FloatingIP"],
+                ),
+            ),
+            (
+                Some("web"),
+                "My::Alias",
+                ResolvedType::Template {
+                    file: "special.yaml".into(),
+                    via: vec!["My::Alias".into(), "OS::Networking::FloatingIP".into()],
+                },
+            ),
+            (
+                Some("web2"),
+                "OS::Networking::FloatingIP",
+                ty("OS::Neutron::FloatingIP", &["OS::Networking::FloatingIP"]),
+            ),
+            (
+                None,
+                "My::Tpl",
+                ResolvedType::Template {
+                    file: "my.template".into(),
+                    via: vec!["My::Tpl".into()],
+                },
+            ),
+            (
+                None,
+                "AWS::EC2::Instance",
+                ty("OS::Heat::None", &["AWS::EC2::Instance"]),
+            ),
+            (None, "OS::Heat::None", ty("OS::Heat::None", &[])),
+            (
+                None,
+                "nested.yaml",
+                ResolvedType::Template {
+                    file: "nested.yaml".into(),
+                    via: vec![],
+                },
+            ),
+            (
+                None,
+                "Loop::A",
+                ResolvedType::Loop {
+                    chain: vec!["Loop::A".into(), "Loop::B".into(), "Loop::A".into()],
+                },
+            ),
+            // Heat sorts top-level entries by name: the wildcard `OS::Nova::*` sorts before
+            // `OS::Nova::Server` and wins.
+            (
+                None,
+                "OS::Nova::Server",
+                ty("Other::Server", &["OS::Nova::Server"]),
+            ),
+            (None, "Unknown::Type", ty("Unknown::Type", &[])),
+        ];
+        for (resource, type_name, expected) in cases {
+            assert_eq!(
+                env.resolve_type(resource, type_name),
+                expected,
+                "{resource:?} {type_name}"
+            );
+        }
+        assert!(env.resolve_type(None, "AWS::S3::Bucket").is_none_type());
+        assert!(!env.resolve_type(None, "OS::Nova::Server").is_none_type());
+    }
+
+    #[test]
+    fn long_alias_chains_are_bounded() {
+        let mut text = String::from("resource_registry:\n");
+        for i in 0..200 {
+            text.push_str(&format!("  T::{i}: T::{}\n", i + 1));
+        }
+        let env = ok(&text);
+        match env.resolve_type(None, "T::0") {
+            ResolvedType::Loop { chain } => assert_eq!(chain.len(), MAX_ALIAS_STEPS + 1),
+            other => panic!("{other:?}"),
+        }
+        // A self-mapping wildcard does not loop on its own target.
+        let env = ok("resource_registry:\n  \"OS::*\": OS::Heat::None\n");
+        assert!(env.resolve_type(None, "OS::Heat::None").is_none_type());
+    }
+
+    #[test]
+    fn hooks_and_restricted_actions() {
+        let env = ok(
+            "resource_registry:\n  resources:\n    \"*_server\":\n      hooks: pre-create\n    app_server:\n      hooks: [pre-update, pre-create]\n      restricted_actions: [update]\n    \"db?\":\n      restricted_actions: replace\n",
+        );
+        let reg = &env.resource_registry;
+        assert_eq!(
+            reg.hooks_for("app_server"),
+            vec![Hook::PreCreate, Hook::PreUpdate]
+        );
+        assert_eq!(reg.hooks_for("database_server"), vec![Hook::PreCreate]);
+        assert!(reg.hooks_for("server").is_empty());
+        assert!(reg.hooks_for("app_network").is_empty());
+        assert!(reg.has_hook("web_server", Hook::PreCreate));
+        assert!(!reg.has_hook("web_server", Hook::PostDelete));
+        assert_eq!(
+            reg.restricted_actions_for("app_server"),
+            vec![RestrictedAction::Update]
+        );
+        assert_eq!(
+            reg.restricted_actions_for("db1"),
+            vec![RestrictedAction::Replace]
+        );
+        assert!(reg.restricted_actions_for("db12").is_empty());
+        for h in Hook::ALL {
+            assert_eq!(Hook::from_name(h.name()), Some(*h));
+        }
+    }
+
+    #[test]
+    fn globbing() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "anything", true),
+            ("*_server", "app_server", true),
+            ("*_server", "server", false),
+            ("app_*", "app_", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("[ab]x", "bx", true),
+            ("[!ab]x", "bx", false),
+            ("[a-c]1", "b1", true),
+            ("[a-c]1", "d1", false),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+            ("[x", "[x", true),
+            ("exact", "exact", true),
+            ("exact", "exactly", false),
+        ];
+        for (p, t, expected) in cases {
+            assert_eq!(glob_match(p, t), *expected, "{p} {t}");
+        }
+    }
+
+    fn file(name: &str, text: &str) -> Environment {
+        let (env, diags) = Environment::parse(name, text, &Limits::default());
+        assert!(diags.is_empty(), "{diags:#?}");
+        env
+    }
+
+    fn value_json(env: &Environment, name: &str) -> serde_json::Value {
+        env.parameter_default(name)
+            .or_else(|| env.parameter(name))
+            .map(|p| p.value.to_json())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    #[test]
+    fn merge_like_heat_validate_test() {
+        // heat/tests/test_validate.py: two environment files with a merged list parameter.
+        let a = file(
+            "env1.yaml",
+            "parameter_defaults:\n  net_name: net1\n  merged_param: [net1, net2]\nparameter_merge_strategies:\n  merged_param: merge\n",
+        );
+        let b = file(
+            "env2.yaml",
+            "parameter_defaults:\n  net_name: net2\n  net_name2: net3\n  merged_param: [net3, net4]\nparameter_merge_strategies:\n  merged_param: merge\n",
+        );
+        let (m, diags) = merge_with([a, b], |_| None);
+        assert!(diags.is_empty(), "{diags:#?}");
+        assert_eq!(value_json(&m, "net_name"), serde_json::json!("net2"));
+        assert_eq!(value_json(&m, "net_name2"), serde_json::json!("net3"));
+        assert_eq!(
+            value_json(&m, "merged_param"),
+            serde_json::json!(["net1", "net2", "net3", "net4"])
+        );
+        assert_eq!(
+            m.files,
+            vec!["env1.yaml".to_string(), "env2.yaml".to_string()]
+        );
+        assert_eq!(
+            m.parameter_default("net_name")
+                .and_then(|p| p.file.as_deref()),
+            Some("env2.yaml")
+        );
+    }
+
+    #[test]
+    fn merge_strategies() {
+        use serde_json::json;
+        let first = "parameters:\n  s: abc\n  l: a,b\n  ll: [a]\n  j: {a: 1, n: {x: 1, y: [1]}, t: p}\n  jd: {a: 1, n: {x: 1, y: [1]}, t: p}\n  js: '{\"a\": 1}'\n  n: 2\n  o: old\n  b: true\n  keep: 1\n";
+        let strategies =
+            "parameter_merge_strategies:\n  default: merge\n  jd: deep_merge\n  o: overwrite\n";
+        let first = format!("{first}{strategies}");
+        let second = format!(
+            "parameters:\n  s: def\n  l: c\n  ll: [b]\n  j: {{n: {{z: 2}}, t: q}}\n  jd: {{n: {{z: 2, y: [2]}}, t: q}}\n  js: '{{\"b\": 2}}'\n  n: 3.5\n  o: new\n  b: false\n  keep: null\n{strategies}"
+        );
+        let types = |name: &str| match name {
+            "l" => Some(ParameterType::CommaDelimitedList),
+            "js" => Some(ParameterType::Json),
+            _ => None,
+        };
+        let (m, diags) = merge_with([file("1.yaml", &first), file("2.yaml", &second)], types);
+        let expected = [
+            ("s", json!("abcdef")),
+            ("l", json!("a,b,c")),
+            ("ll", json!(["a", "b"])),
+            ("j", json!({"a": 1, "n": {"z": 2}, "t": "q"})),
+            (
+                "jd",
+                json!({"a": 1, "n": {"x": 1, "y": [1, 2], "z": 2}, "t": "pq"}),
+            ),
+            ("js", json!({"a": 1, "b": 2})),
+            ("n", json!(5.5)),
+            ("o", json!("new")),
+            ("b", json!(false)),
+            ("keep", json!(1)),
+        ];
+        for (name, want) in expected {
+            assert_eq!(value_json(&m, name), want, "{name}");
+        }
+        assert_eq!(codes(&diags), ["E2020"], "{diags:#?}");
+        assert!(
+            diags[0]
+                .message
+                .contains("Invalid merge strategy 'merge' for parameter 'b'")
+        );
+        assert_eq!(diags[0].file.as_deref(), Some("2.yaml"));
+        let strategies: Vec<(&str, MergeStrategy)> = m
+            .parameter_merge_strategies
+            .per_parameter
+            .iter()
+            .map(|(n, s)| (n.value.as_str(), *s))
+            .collect();
+        assert!(strategies.contains(&("jd", MergeStrategy::DeepMerge)));
+        assert!(!strategies.iter().any(|(n, _)| *n == "o"));
+
+        // As in Heat, a parameter's strategy is fixed by the first file that sets it: a later
+        // file's `default` does not change it.
+        let (m, diags) = merge_with(
+            [
+                file("1.yaml", "parameters:\n  s: abc\n"),
+                file(
+                    "2.yaml",
+                    "parameters:\n  s: def\nparameter_merge_strategies:\n  default: merge\n",
+                ),
+            ],
+            |_| None,
+        );
+        assert!(diags.is_empty());
+        assert_eq!(value_json(&m, "s"), json!("def"));
+    }
+
+    #[test]
+    fn merge_conflicting_strategies() {
+        let a = file(
+            "a.yaml",
+            "parameters:\n  p: [x]\nparameter_merge_strategies:\n  p: merge\n",
+        );
+        let b = file(
+            "b.yaml",
+            "parameters:\n  p: [y]\nparameter_merge_strategies:\n  p: overwrite\n",
+        );
+        let c = file(
+            "c.yaml",
+            "parameters:\n  p: [z]\nparameter_merge_strategies:\n  default: overwrite\n",
+        );
+        let (m, diags) = merge_with([a, b, c], |_| None);
+        assert_eq!(codes(&diags), ["E2020"]);
+        assert_eq!(
+            diags[0].message,
+            "Conflicting merge strategy 'overwrite' for parameter 'p' in file 'b.yaml'."
+        );
+        assert!(diags[0].hint.as_deref().unwrap_or("").contains("a.yaml"));
+        assert_eq!(diags[0].span.start.line, 4);
+        // The first strategy stays: c's default does not override it.
+        assert_eq!(value_json(&m, "p"), serde_json::json!(["x", "y", "z"]));
+    }
+
+    #[test]
+    fn merge_registry_and_other_sections() {
+        let a = file(
+            "a.yaml",
+            "resource_registry:\n  OS::A: a.yaml\n  OS::B: OS::C\n  resources:\n    r1:\n      hooks: pre-create\nevent_sinks:\n  - {type: zaqar-queue, target: q1}\nencrypted_param_names: [x, y]\n",
+        );
+        let b = file(
+            "b.yaml",
+            "resource_registry:\n  OS::A: a2.yaml\n  OS::B: null\n  OS::D: OS::E\n  resources:\n    r2:\n      hooks: pre-delete\nevent_sinks:\n  - {type: zaqar-queue, target: q2}\nencrypted_param_names: [y, z]\n",
+        );
+        let (m, diags) = merge_with([a, b], |_| None);
+        assert_eq!(codes(&diags), ["W2020"], "{diags:#?}");
+        assert_eq!(diags[0].file.as_deref(), Some("b.yaml"));
+        let reg = &m.resource_registry;
+        assert_eq!(
+            m.resolve_type(None, "OS::A"),
+            ResolvedType::Template {
+                file: "a2.yaml".into(),
+                via: vec!["OS::A".into()]
+            }
+        );
+        assert_eq!(
+            m.resolve_type(None, "OS::B"),
+            ResolvedType::Type {
+                name: "OS::C".into(),
+                via: vec!["OS::B".into()]
+            }
+        );
+        assert_eq!(
+            m.resolve_type(None, "OS::D"),
+            ResolvedType::Type {
+                name: "OS::E".into(),
+                via: vec!["OS::D".into()]
+            }
+        );
+        // Heat merges resource_registry one level deep: b's `resources` replaces a's.
+        assert!(reg.hooks_for("r1").is_empty());
+        assert_eq!(reg.hooks_for("r2"), vec![Hook::PreDelete]);
+        assert_eq!(m.event_sinks.len(), 2);
+        let names: Vec<&str> = m
+            .encrypted_param_names
+            .iter()
+            .map(|n| n.value.as_str())
+            .collect();
+        assert_eq!(names, ["x", "y", "z"]);
+        // `merge` is `merge_with` without diagnostics.
+        let again = merge([
+            file("a.yaml", "parameters: {p: 1}\n"),
+            file("b.yaml", "parameters: {p: 2}\n"),
+        ]);
+        assert_eq!(value_json(&again, "p"), serde_json::json!(2));
+        assert_eq!(merge(Vec::new()), Environment::default());
+    }
+
+    #[test]
+    fn merge_shape_mismatch() {
+        let a = file(
+            "a.yaml",
+            "parameters:\n  p: {a: 1}\nparameter_merge_strategies: {default: merge}\n",
+        );
+        let b = file("b.yaml", "parameters:\n  p: text\n");
+        let (m, diags) = merge_with([a, b], |_| None);
+        assert_eq!(codes(&diags), ["E2020"]);
+        assert_eq!(value_json(&m, "p"), serde_json::json!("text"));
     }
 }

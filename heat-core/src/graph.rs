@@ -9,7 +9,8 @@
 //!   names are reported by validation, not here);
 //! - every `get_resource`, `get_attr`, `Ref`, `Fn::GetAtt` and `Fn::Sub` variable that names a
 //!   resource, found in `properties` and `metadata`; in AWS-format CloudFormation also in
-//!   `UpdatePolicy` and `CreationPolicy` (which AWS resolves, and Heat does not have);
+//!   `UpdatePolicy` and `CreationPolicy` (AWS resolves references there; Heat takes
+//!   dependencies from properties and metadata only);
 //! - not `get_param`, conditions, mappings, outputs, or a resource's `condition`;
 //! - a HOT resource with an `external_id` depends on nothing (Heat adopts it as it is).
 //!
@@ -19,6 +20,10 @@
 //! reported as one [`Code::DependencyCycle`] error per strongly connected component, naming a
 //! real cycle through its first resource (in document order), e.g.
 //! `circular dependency: res1 -> res3 -> res2 -> res1`.
+//!
+//! A cycle that a CloudFormation transform may break (one through an `AWS::Serverless::*`
+//! resource under `AWS::Serverless-*`, or any cycle under a macro heat cannot expand) is a
+//! [`Code::TransformSkipsChecks`] warning instead.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
@@ -205,9 +210,45 @@ pub fn build(template: &Template) -> (DependencyGraph, Vec<Diagnostic>) {
     let diagnostics = dependency_graph
         .cycles
         .iter()
-        .map(|cycle| dependency_graph.cycle_diagnostic(cycle))
+        .map(
+            |cycle| match transform_rewriting(template, &dependency_graph, cycle) {
+                Some(transform) => dependency_graph.transformed_cycle_warning(cycle, transform),
+                None => dependency_graph.cycle_diagnostic(cycle),
+            },
+        )
         .collect();
     (dependency_graph, diagnostics)
+}
+
+/// The transform that may rewrite a member of `cycle` (and so break the cycle), if any:
+/// `AWS::Serverless-*` rewrites `AWS::Serverless::*` resources into others (a function and
+/// the alarm of its deployment preference refer to each other before the transform, not
+/// after); a macro other than `AWS::Serverless-*` and `AWS::LanguageExtensions` may rewrite
+/// anything.
+fn transform_rewriting<'t>(
+    template: &'t Template,
+    graph: &DependencyGraph,
+    cycle: &Cycle,
+) -> Option<&'t str> {
+    let serverless = template
+        .transforms
+        .iter()
+        .find(|t| t.value.starts_with("AWS::Serverless"));
+    let opaque = template
+        .transforms
+        .iter()
+        .find(|t| !t.value.starts_with("AWS::Serverless") && t.value != "AWS::LanguageExtensions");
+    if let Some(macro_name) = opaque {
+        return Some(macro_name.value.as_str());
+    }
+    let serverless = serverless?;
+    let rewritten = cycle.members.iter().any(|name| {
+        graph
+            .node_index(name)
+            .and_then(|n| graph.graph.node_weight(n))
+            .is_some_and(|node| node.ty.starts_with("AWS::Serverless::"))
+    });
+    rewritten.then_some(serverless.value.as_str())
 }
 
 /// The dependencies of one resource definition, one per target (the earliest written
@@ -557,6 +598,24 @@ impl DependencyGraph {
         // A strongly connected component always has a cycle through each member; keep the
         // members as they are if that invariant were ever broken.
         component.to_vec()
+    }
+
+    /// The W3003 warning for a cycle that a transform may break.
+    fn transformed_cycle_warning(&self, cycle: &Cycle, transform: &str) -> Diagnostic {
+        let error = self.cycle_diagnostic(cycle);
+        Diagnostic::warning(
+            Code::TransformSkipsChecks,
+            error.span,
+            format!(
+                "{} (not an error here: the {transform} transform rewrites these resources \
+                 before AWS builds its graph)",
+                error.message
+            ),
+        )
+        .with_hint(format!(
+            "{}; expand the transform (e.g. `sam validate`) to check the result",
+            error.hint.unwrap_or_default()
+        ))
     }
 
     /// The E4001 error for one cycle.
@@ -1144,6 +1203,59 @@ mod tests {
         assert_eq!(diagnostics.len(), 1);
         assert_eq!(graph.cycles()[0].path.len(), n as usize);
         assert_eq!(graph.cycles()[0].path[1], format!("r{}", n - 1));
+    }
+
+    #[test]
+    fn cycles_a_transform_may_break_are_warnings() {
+        let sam = |ty: &str| {
+            let mut function = depends(resource("Function", 1), &["Alarm"]);
+            function.ty.value = ty.to_string();
+            let alarm = depends(resource("Alarm", 5), &["Function"]);
+            let topics = vec![
+                depends(resource("T1", 9), &["T2"]),
+                depends(resource("T2", 13), &["T1"]),
+            ];
+            let mut t = template(
+                Version::Cfn20100909,
+                [vec![function, alarm], topics].concat(),
+            );
+            t.transforms = vec![Spanned::new(
+                "AWS::Serverless-2016-10-31".to_string(),
+                at(2, 12),
+            )];
+            t
+        };
+        let (_, diagnostics) = build(&sam("AWS::Serverless::Function"));
+        assert_eq!(diagnostics.len(), 2);
+        assert_eq!(diagnostics[0].code, Code::TransformSkipsChecks);
+        assert!(!diagnostics[0].is_error());
+        assert!(
+            diagnostics[0]
+                .message
+                .starts_with("circular dependency: Function -> Alarm -> Function (not an error"),
+            "{}",
+            diagnostics[0].message
+        );
+        // A cycle among resources the transform leaves alone is still an error.
+        assert_eq!(diagnostics[1].code, Code::DependencyCycle);
+        assert_eq!(
+            diagnostics[1].message,
+            "circular dependency: T1 -> T2 -> T1"
+        );
+
+        let (_, diagnostics) = build(&sam("AWS::Lambda::Function"));
+        assert!(diagnostics.iter().all(|d| d.code == Code::DependencyCycle));
+
+        let mut t = sam("AWS::Lambda::Function");
+        t.transforms
+            .push(Spanned::new("MyMacro".to_string(), at(3, 5)));
+        let (_, diagnostics) = build(&t);
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| d.code == Code::TransformSkipsChecks)
+        );
+        assert!(diagnostics[1].message.contains("the MyMacro transform"));
     }
 
     #[test]

@@ -456,6 +456,7 @@ enum Pattern {
 impl Pattern {
     /// Compiles a pattern anchored at the start (Heat) or at both ends (AWS).
     fn compile(pattern: &str, whole: bool) -> Result<Pattern, String> {
+        let pattern = translate_pattern(pattern);
         let anchored = if whole {
             format!("^(?:{pattern})$")
         } else {
@@ -487,6 +488,134 @@ fn first_line(text: &str) -> String {
         .map_or_else(String::new, |l| {
             l.trim().trim_start_matches("error: ").to_string()
         })
+}
+
+/// Rewrites the Python/Java spellings that Rust's regex engines read differently or refuse:
+/// a `-` next to a class escape inside `[...]` (`[\w-\+]`) is a literal; `[`, `&` and `~`
+/// inside a class are literals; a `{` that does not start a repetition is a literal;
+/// `{,n}` is `{0,n}`; `\Z` is the end of the text; a look-around group with an optional
+/// repetition (`(?=x)*`) matches nothing and is dropped, and with `+` is kept once.
+pub(crate) fn translate_pattern(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    // For each open group: where it starts in `out`, and whether it is a look-around.
+    let mut groups: Vec<(usize, bool)> = Vec::new();
+    let mut in_class = false;
+    let mut class_start = false; // just after `[` or `[^`
+    let mut prev_class_escape = false; // the last class item was \w, \d, \s, ...
+    let is_class_escape = |c: char| "wWdDsS".contains(c);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            let next = chars.get(i + 1).copied();
+            match next {
+                Some('Z') if !in_class => out.push_str("\\z"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+            prev_class_escape = in_class && next.is_some_and(is_class_escape);
+            class_start = false;
+            i += 2;
+            continue;
+        }
+        if in_class {
+            match c {
+                ']' if !class_start => {
+                    in_class = false;
+                    out.push(']');
+                }
+                '-' => {
+                    let next_is_escape = chars.get(i + 1) == Some(&'\\')
+                        && chars.get(i + 2).is_some_and(|n| is_class_escape(*n));
+                    if prev_class_escape || next_is_escape {
+                        out.push_str("\\-");
+                    } else {
+                        out.push('-');
+                    }
+                }
+                '[' | '&' | '~' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '^' if class_start => {
+                    out.push('^');
+                    i += 1;
+                    continue; // still at the start of the class
+                }
+                _ => out.push(c),
+            }
+            prev_class_escape = false;
+            class_start = false;
+            i += 1;
+            continue;
+        }
+        match c {
+            '[' => {
+                in_class = true;
+                class_start = true;
+                prev_class_escape = false;
+                out.push('[');
+            }
+            '{' => {
+                let rest: String = chars[i + 1..].iter().take_while(|c| **c != '}').collect();
+                let closed = chars.len() > i + 1 + rest.chars().count();
+                let valid = closed && {
+                    let (a, b) = rest.split_once(',').unwrap_or((rest.as_str(), ""));
+                    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+                    digits(a)
+                        && digits(b)
+                        && (!a.is_empty() || (rest.contains(',') && !b.is_empty()))
+                };
+                if valid {
+                    if rest.starts_with(',') {
+                        out.push_str("{0");
+                    } else {
+                        out.push('{');
+                    }
+                } else {
+                    out.push_str("\\{");
+                }
+            }
+            '(' => {
+                let look = ["(?=", "(?!", "(?<=", "(?<!"]
+                    .iter()
+                    .any(|p| chars[i..].iter().take(p.len()).copied().eq(p.chars()));
+                groups.push((out.len(), look));
+                out.push('(');
+            }
+            ')' => {
+                out.push(')');
+                if let Some((start, true)) = groups.pop() {
+                    match chars.get(i + 1) {
+                        Some('*' | '?') => {
+                            out.truncate(start);
+                            i += 2;
+                            // a lazy/possessive marker after the quantifier goes too
+                            if matches!(chars.get(i), Some('?' | '+')) {
+                                i += 1;
+                            }
+                            continue;
+                        }
+                        Some('+') => {
+                            i += 2;
+                            if matches!(chars.get(i), Some('?' | '+')) {
+                                i += 1;
+                            }
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Checks that an `allowed_pattern` / `AllowedPattern` is a regular expression heat can use.
@@ -1227,8 +1356,8 @@ pub fn check_default(param: &Parameter, format: Format) -> Vec<Diagnostic> {
 
 /// Checks every parameter's default of a template (see [`check_default`]).
 ///
-/// [`crate::template::parse::parameters::parse_parameters`] already runs this check on what
-/// it parses; call this one for templates built or changed in other ways.
+/// The parser does not check defaults; this is the one place they are checked (diagnostics
+/// [`Code::BadDefault`], at the default).
 pub fn validate_defaults(template: &Template, diags: &mut Vec<Diagnostic>) {
     let format = template.format();
     for param in &template.parameters {
@@ -1430,7 +1559,8 @@ fn env_diag(d: Diagnostic, file: &Option<String>) -> Diagnostic {
 /// and are never reported); [`Code::BadParameterValue`] for a value that does not fit (never
 /// naming the value of a hidden parameter); [`Code::MissingParameterValue`] for a parameter
 /// with no value at all (in [`BindMode::Create`]). A template default that does not fit is
-/// reported by the parser ([`Code::BadDefault`]), not here; such a parameter stays unbound.
+/// reported by [`validate_defaults`] ([`Code::BadDefault`]), not here; such a parameter stays
+/// unbound.
 pub fn bind_with(
     template: &Template,
     env: &Environment,
@@ -1552,7 +1682,7 @@ pub fn bind_with(
             }),
             Err(messages) => {
                 if source == ValueSource::TemplateDefault {
-                    continue; // reported as E2006 by the parser
+                    continue; // reported as E2006 by validate_defaults
                 }
                 let origin = match &source {
                     ValueSource::User => "the value given",
@@ -1663,18 +1793,1132 @@ pub(crate) fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// Edit distance counting a swap of two neighbouring characters as one edit (optimal string
+/// alignment).
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = best;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Spanned;
+    use crate::template::load::Limits;
+    use serde_json::json;
+
+    const HOT: Format = Format::Hot;
+    const CFN: Format = Format::Cfn;
+    const HEAT: Format = Format::HeatCfn;
+
+    #[test]
+    fn numbers() {
+        let cases: &[(&str, Option<Number>)] = &[
+            ("5", Some(Number::Int(5))),
+            (" -7 ", Some(Number::Int(-7))),
+            ("+3", Some(Number::Int(3))),
+            ("007", Some(Number::Int(7))),
+            ("2.5", Some(Number::Float(2.5))),
+            ("1e3", Some(Number::Float(1000.0))),
+            (".5", Some(Number::Float(0.5))),
+            ("5.", Some(Number::Float(5.0))),
+            ("99999999999999999999", Some(Number::Float(1e20))),
+            ("", None),
+            ("  ", None),
+            ("foo", None),
+            ("1,000", None),
+            ("0x10", None),
+            ("5 apples", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_number(text), *expected, "{text:?}");
+        }
+        assert!(matches!(parse_number("inf"), Some(Number::Float(f)) if f.is_infinite()));
+        assert!(matches!(parse_number("nan"), Some(Number::Float(f)) if f.is_nan()));
+        assert_eq!(Number::Float(5.0).to_string(), "5.0");
+        assert_eq!(Number::Float(0.25).to_string(), "0.25");
+        assert_eq!(Number::Int(-3).to_string(), "-3");
+        assert_eq!(Number::Float(f64::INFINITY).to_json(), json!("inf"));
+    }
+
+    #[test]
+    fn booleans() {
+        for t in ["1", "t", "true", "on", "y", "yes", "TRUE", " Yes ", "On"] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for f in ["0", "f", "false", "off", "n", "no", "FALSE", "No", " off"] {
+            assert_eq!(parse_bool(f), Some(false), "{f}");
+        }
+        for bad in ["", "2", "maybe", "truee", "yes please", "1.0"] {
+            assert_eq!(parse_bool(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn conversions() {
+        use ParameterType as T;
+        let s = |x: &str| ParamValue::String(x.to_string());
+        let l = |xs: &[&str]| ParamValue::List(xs.iter().map(|x| x.to_string()).collect());
+        let cases: Vec<(T, Json, Format, Option<ParamValue>)> = vec![
+            (T::String, json!("abc"), HOT, Some(s("abc"))),
+            (T::String, json!(5), HOT, Some(s("5"))),
+            (T::String, json!(2.5), HOT, Some(s("2.5"))),
+            (T::String, json!(true), HOT, Some(s("True"))),
+            (T::String, json!(true), CFN, Some(s("true"))),
+            (T::String, json!(["a"]), HOT, None),
+            (T::String, json!({"a": 1}), HOT, None),
+            (
+                T::Number,
+                json!("12"),
+                HOT,
+                Some(ParamValue::Number(Number::Int(12))),
+            ),
+            (
+                T::Number,
+                json!(1.5),
+                HOT,
+                Some(ParamValue::Number(Number::Float(1.5))),
+            ),
+            (T::Number, json!("x"), HOT, None),
+            (T::Number, json!(true), HOT, None),
+            (
+                T::Boolean,
+                json!("yes"),
+                HOT,
+                Some(ParamValue::Boolean(true)),
+            ),
+            (
+                T::Boolean,
+                json!(false),
+                HOT,
+                Some(ParamValue::Boolean(false)),
+            ),
+            (T::Boolean, json!(1), HOT, Some(ParamValue::Boolean(true))),
+            (T::Boolean, json!(2), HOT, None),
+            (T::Boolean, json!("maybe"), HOT, None),
+            (
+                T::CommaDelimitedList,
+                json!("a, b,c"),
+                HOT,
+                Some(l(&["a", " b", "c"])),
+            ),
+            (
+                T::CommaDelimitedList,
+                json!("a, b,c"),
+                CFN,
+                Some(l(&["a", "b", "c"])),
+            ),
+            (T::CommaDelimitedList, json!(""), HOT, Some(l(&[]))),
+            (T::CommaDelimitedList, json!(""), CFN, Some(l(&[""]))),
+            (
+                T::CommaDelimitedList,
+                json!(["a", 1, true]),
+                HOT,
+                Some(l(&["a", "1", "True"])),
+            ),
+            (T::CommaDelimitedList, json!({"a": 1}), HOT, None),
+            (T::CommaDelimitedList, json!(5), HEAT, None),
+            (T::CommaDelimitedList, json!(5), CFN, Some(l(&["5"]))),
+            (T::NumberList, json!("1, 2.5"), CFN, Some(l(&["1", "2.5"]))),
+            (T::NumberList, json!("1,b"), CFN, None),
+            (
+                T::Json,
+                json!({"a": [1]}),
+                HOT,
+                Some(ParamValue::Json(json!({"a": [1]}))),
+            ),
+            (
+                T::Json,
+                json!("{\"a\": 1}"),
+                HOT,
+                Some(ParamValue::Json(json!({"a": 1}))),
+            ),
+            (
+                T::Json,
+                json!("[1, 2]"),
+                HOT,
+                Some(ParamValue::Json(json!([1, 2]))),
+            ),
+            (T::Json, json!("{nope"), HOT, None),
+            (T::Json, json!(""), HOT, Some(ParamValue::Json(json!("")))),
+            (
+                T::Aws("AWS::EC2::KeyPair::KeyName".into()),
+                json!("k"),
+                CFN,
+                Some(s("k")),
+            ),
+            (
+                T::Aws("List<AWS::EC2::Subnet::Id>".into()),
+                json!("s-1, s-2"),
+                CFN,
+                Some(l(&["s-1", "s-2"])),
+            ),
+            (
+                T::Aws("AWS::SSM::Parameter::Value<List<String>>".into()),
+                json!("/p/name"),
+                CFN,
+                Some(s("/p/name")),
+            ),
+        ];
+        for (ty, raw, format, expected) in cases {
+            let got = convert(&ty, &raw, format).ok();
+            assert!(
+                got == expected,
+                "{ty:?} {raw} {format:?}: {got:?} (as JSON {:?})",
+                got.as_ref().map(ParamValue::to_json)
+            );
+        }
+    }
+
+    #[test]
+    fn conversion_errors_hide_values() {
+        let secret = json!("hunter2-secret");
+        for ty in [
+            ParameterType::Number,
+            ParameterType::Boolean,
+            ParameterType::Json,
+            ParameterType::NumberList,
+        ] {
+            let raw = if ty == ParameterType::Json {
+                json!("{hunter2-secret")
+            } else {
+                secret.clone()
+            };
+            let e = convert(&ty, &raw, CFN).expect_err("fails");
+            assert!(
+                !e.message(true).contains("hunter2"),
+                "{ty:?}: {}",
+                e.message(true)
+            );
+            assert!(
+                e.message(false).contains("hunter2") || ty == ParameterType::Json,
+                "{ty:?}: {}",
+                e.message(false)
+            );
+        }
+    }
+
+    #[test]
+    fn number_json_in_cfn_is_text() {
+        let v = ParamValue::Number(Number::Int(3));
+        assert_eq!(v.to_json_for(Format::Cfn), json!("3"));
+        assert_eq!(v.to_json_for(Format::Hot), json!(3));
+        assert_eq!(
+            ParamValue::List(vec!["a".into(), "b".into()]).to_text(),
+            "a,b"
+        );
+        assert_eq!(
+            format!("{:?}", ParamValue::String("secret".into())),
+            "String(..)"
+        );
+    }
+
+    fn constraint(kind: ConstraintKind) -> Constraint {
+        Constraint {
+            kind,
+            description: None,
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn constraint_checks() {
+        use ConstraintKind as K;
+        use ParameterType as T;
+        let s = |x: &str| ParamValue::String(x.to_string());
+        let n = |x: f64| {
+            ParamValue::Number(if x == x.trunc() {
+                Number::Int(x as i64)
+            } else {
+                Number::Float(x)
+            })
+        };
+        let l = |xs: &[&str]| ParamValue::List(xs.iter().map(|x| x.to_string()).collect());
+        // (kind, type, format, value, passes, substring of the message when failing)
+        let cases: Vec<(K, T, Format, ParamValue, bool, &str)> = vec![
+            (
+                K::Length {
+                    min: Some(2.0),
+                    max: Some(4.0),
+                },
+                T::String,
+                HOT,
+                s("abc"),
+                true,
+                "",
+            ),
+            (
+                K::Length {
+                    min: Some(2.0),
+                    max: Some(4.0),
+                },
+                T::String,
+                HOT,
+                s("abcde"),
+                false,
+                "the length is 5, it must be between 2 and 4",
+            ),
+            (
+                K::Length {
+                    min: Some(2.0),
+                    max: None,
+                },
+                T::String,
+                HOT,
+                s("a"),
+                false,
+                "at least 2",
+            ),
+            (
+                K::Length {
+                    min: None,
+                    max: Some(1.0),
+                },
+                T::String,
+                HOT,
+                s("ab"),
+                false,
+                "at most 1",
+            ),
+            (
+                K::Length {
+                    min: Some(2.0),
+                    max: None,
+                },
+                T::String,
+                HOT,
+                s("éé"),
+                true,
+                "",
+            ),
+            (
+                K::Length {
+                    min: Some(3.0),
+                    max: None,
+                },
+                T::CommaDelimitedList,
+                HOT,
+                l(&["a", "b"]),
+                false,
+                "number of items is 2",
+            ),
+            (
+                K::Length {
+                    min: None,
+                    max: Some(2.0),
+                },
+                T::CommaDelimitedList,
+                CFN,
+                l(&["ab", "abc"]),
+                false,
+                "length of an item is 3",
+            ),
+            (
+                K::Length {
+                    min: None,
+                    max: Some(1.0),
+                },
+                T::Json,
+                HOT,
+                ParamValue::Json(json!({"a": 1, "b": 2})),
+                false,
+                "the length is 2",
+            ),
+            (
+                K::Range {
+                    min: Some(1.0),
+                    max: Some(10.0),
+                },
+                T::Number,
+                HOT,
+                n(10.0),
+                true,
+                "",
+            ),
+            (
+                K::Range {
+                    min: Some(1.0),
+                    max: Some(10.0),
+                },
+                T::Number,
+                HOT,
+                n(10.5),
+                false,
+                "10.5 is out of range, it must be between 1 and 10",
+            ),
+            (
+                K::Range {
+                    min: Some(0.5),
+                    max: None,
+                },
+                T::Number,
+                HOT,
+                n(0.25),
+                false,
+                "at least 0.5",
+            ),
+            (
+                K::Range {
+                    min: None,
+                    max: Some(-1.0),
+                },
+                T::Number,
+                HOT,
+                n(0.0),
+                false,
+                "at most -1",
+            ),
+            (
+                K::Modulo {
+                    step: 2.0,
+                    offset: 1.0,
+                },
+                T::Number,
+                HOT,
+                n(7.0),
+                true,
+                "",
+            ),
+            (
+                K::Modulo {
+                    step: 2.0,
+                    offset: 1.0,
+                },
+                T::Number,
+                HOT,
+                n(-1.0),
+                true,
+                "",
+            ),
+            (
+                K::Modulo {
+                    step: 2.0,
+                    offset: 1.0,
+                },
+                T::Number,
+                HOT,
+                n(4.0),
+                false,
+                "4 is not a multiple of 2 with an offset of 1",
+            ),
+            (
+                K::Modulo {
+                    step: 2.0,
+                    offset: 0.0,
+                },
+                T::Number,
+                HOT,
+                n(4.5),
+                false,
+                "not a multiple",
+            ),
+            (
+                K::Modulo {
+                    step: -3.0,
+                    offset: -1.0,
+                },
+                T::Number,
+                HOT,
+                n(2.0),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!("a"), json!("b")]),
+                T::String,
+                HOT,
+                s("b"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!("a"), json!("b")]),
+                T::String,
+                HOT,
+                s("c"),
+                false,
+                "\"c\" is not an allowed value [\"a\", \"b\"]",
+            ),
+            (
+                K::AllowedValues(vec![json!(1), json!(2)]),
+                T::String,
+                HOT,
+                s("1"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!(true)]),
+                T::String,
+                HOT,
+                s("True"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!(true)]),
+                T::String,
+                CFN,
+                s("true"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!(1), json!("2")]),
+                T::Number,
+                HOT,
+                n(2.0),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!(1)]),
+                T::Number,
+                HEAT,
+                ParamValue::Number(Number::Float(1.0)),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!(1)]),
+                T::Number,
+                CFN,
+                ParamValue::Number(Number::Float(1.0)),
+                false,
+                "not an allowed value",
+            ),
+            (
+                K::AllowedValues(vec![json!("yes")]),
+                T::Boolean,
+                HOT,
+                ParamValue::Boolean(true),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!(false)]),
+                T::Boolean,
+                HOT,
+                ParamValue::Boolean(true),
+                false,
+                "true is not an allowed value",
+            ),
+            (
+                K::AllowedValues(vec![json!("a"), json!("b")]),
+                T::CommaDelimitedList,
+                HOT,
+                l(&["a", "b", "a"]),
+                true,
+                "",
+            ),
+            (
+                K::AllowedValues(vec![json!("a"), json!("b")]),
+                T::CommaDelimitedList,
+                HOT,
+                l(&["a", " b"]),
+                false,
+                "not an allowed value",
+            ),
+            (
+                K::AllowedValues(vec![json!(1)]),
+                T::CommaDelimitedList,
+                HOT,
+                l(&["1"]),
+                false,
+                "not an allowed value",
+            ),
+            (
+                K::AllowedValues(vec![json!("a"), json!("b")]),
+                T::CommaDelimitedList,
+                CFN,
+                l(&["a", "b"]),
+                true,
+                "",
+            ),
+            (
+                K::AllowedPattern("[a-z]+".into()),
+                T::String,
+                HOT,
+                s("abc"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedPattern("[a-z]+".into()),
+                T::String,
+                HOT,
+                s("abC"),
+                false,
+                "\"abC\" does not match pattern \"[a-z]+\"",
+            ),
+            (
+                K::AllowedPattern("[a-z]+".into()),
+                T::String,
+                HOT,
+                s(""),
+                false,
+                "does not match",
+            ),
+            (
+                K::AllowedPattern("a|ab".into()),
+                T::String,
+                HOT,
+                s("ab"),
+                false,
+                "does not match",
+            ),
+            (
+                K::AllowedPattern("a|ab".into()),
+                T::String,
+                CFN,
+                s("ab"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedPattern("[a-z]*".into()),
+                T::String,
+                HOT,
+                s(""),
+                true,
+                "",
+            ),
+            (
+                K::AllowedPattern(r"[\w-\+]+@x".into()),
+                T::String,
+                CFN,
+                s("a-b+c@x"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedPattern("[a-z]+(?=[.][a-z])*[.][a-z]+".into()),
+                T::String,
+                HOT,
+                s("ab.cd"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedPattern("(a)\\1".into()),
+                T::String,
+                HOT,
+                s("aa"),
+                true,
+                "",
+            ),
+            (
+                K::AllowedPattern("[a-z]+".into()),
+                T::CommaDelimitedList,
+                CFN,
+                l(&["ab", "C"]),
+                false,
+                "\"C\" does not match",
+            ),
+            (
+                K::Custom("ip_addr".into()),
+                T::String,
+                HOT,
+                s("10.0.0.1"),
+                true,
+                "",
+            ),
+            (
+                K::Custom("ip_addr".into()),
+                T::String,
+                HOT,
+                s("10.0.0.256"),
+                false,
+                "\"10.0.0.256\" is not a valid ip_addr: not an IP address",
+            ),
+            (
+                K::Custom("nova.flavor".into()),
+                T::String,
+                HOT,
+                s("anything"),
+                true,
+                "",
+            ),
+            (
+                K::Custom("net_cidr".into()),
+                T::CommaDelimitedList,
+                HOT,
+                l(&["10.0.0.0/8", "x"]),
+                false,
+                "\"x\" is not a valid net_cidr",
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (kind, ty, format, value, passes, message) in cases {
+            let c = constraint(kind.clone());
+            let got = check_constraint(&c, &value, &ty, format, false, CustomCheck::Offline);
+            match (&got, passes) {
+                (None, true) => {}
+                (Some(v), false) if v.message.contains(message) => {}
+                _ => failures.push(format!(
+                    "{kind:?} {ty:?} {format:?} {:?}: {got:?}",
+                    value.to_json()
+                )),
+            }
+            if !passes {
+                // The same check on a hidden parameter never shows the value.
+                let hidden = check_constraint(&c, &value, &ty, format, true, CustomCheck::Offline);
+                let text = hidden.map(|v| v.message).unwrap_or_default();
+                let shown = value.to_text();
+                if shown.len() > 2 && text.contains(&shown) {
+                    failures.push(format!("hidden value shown: {text}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn description_replaces_message() {
+        let c = Constraint {
+            kind: ConstraintKind::Length {
+                min: Some(8.0),
+                max: None,
+            },
+            description: Some("Password must be at least 8 characters".into()),
+            span: Span::default(),
+        };
+        let v = check_constraint(
+            &c,
+            &ParamValue::String("abc".into()),
+            &ParameterType::String,
+            HOT,
+            false,
+            CustomCheck::Offline,
+        );
+        assert_eq!(
+            v.map(|v| v.message).as_deref(),
+            Some("Password must be at least 8 characters")
+        );
+    }
+
+    #[test]
+    fn custom_constraints_offline() {
+        use CustomOutcome::{Unchecked, Valid};
+        let invalid = |r: CustomOutcome| matches!(r, CustomOutcome::Invalid(_));
+        let table: &[(&str, &str, bool)] = &[
+            ("ip_addr", "192.168.0.1", true),
+            ("ip_addr", "::1", true),
+            ("ip_addr", "2001:db8::ff00:42:8329", true),
+            ("ip_addr", "01.2.3.4", false),
+            ("ip_addr", "1.2.3", false),
+            ("ip_addr", "1.2.3.4 ", false),
+            ("ip_addr", "a.b.c.d", false),
+            ("net_cidr", "10.0.0.0/24", true),
+            ("net_cidr", "10.0.0.1/24", true),
+            ("net_cidr", "2001:db8::/32", true),
+            ("net_cidr", "10.0.0.0", false),
+            ("net_cidr", "10.0.0.0/33", false),
+            ("net_cidr", "10.0.0.0/08", false),
+            ("net_cidr", "10/8", false),
+            ("ip_or_cidr", "10.0.0.1", true),
+            ("ip_or_cidr", "10.0.0.0/16", true),
+            ("ip_or_cidr", "10.0.0.0/99", false),
+            ("mac_addr", "01:23:45:67:89:ab", true),
+            ("mac_addr", "01-23-45-67-89-AB", true),
+            ("mac_addr", "0123.4567.89ab", true),
+            ("mac_addr", "0123456789ab", true),
+            ("mac_addr", "01:23:45:67:89", false),
+            ("mac_addr", "01:23:45:67:89:zz", false),
+            ("iso_8601", "2017-12-28T19:14:44.180394", true),
+            ("iso_8601", "2017-12-28", true),
+            ("iso_8601", "2017-12-28T19:14:44Z", true),
+            ("iso_8601", "2017-12-28 19:14+01:00", true),
+            ("iso_8601", "20171228T191444", true),
+            ("iso_8601", "2017", true),
+            ("iso_8601", "201712", false),
+            ("iso_8601", "2017-13-01", false),
+            ("iso_8601", "2017-02-30", false),
+            ("iso_8601", "2016-02-29", true),
+            ("iso_8601", "2017-12-28T25:00", false),
+            ("iso_8601", "yesterday", false),
+            ("expiration", "", true),
+            ("expiration", "2099-01-01T00:00:00Z", true),
+            ("expiration", "soon", false),
+            ("dns_name", "www.example.com", true),
+            ("dns_name", "www.example.com.", true),
+            ("dns_name", "", true),
+            ("dns_name", "Example.com", false),
+            ("dns_name", "-a.com", false),
+            ("dns_name", "a..com", false),
+            ("dns_name", "a.123.", false),
+            ("dns_domain", "example.com.", true),
+            ("dns_domain", "example.com", false),
+            ("rel_dns_name", "host", true),
+            ("rel_dns_name", "host.", false),
+            ("json_string", "{\"a\": 1}", true),
+            ("json_string", "{a", false),
+            ("cron_expression", "*/5 * * * *", true),
+            ("cron_expression", "0 0 1-15 jan-mar mon#2", true),
+            ("cron_expression", "@daily", true),
+            ("cron_expression", "61 * * * *", false),
+            ("cron_expression", "* * *", false),
+        ];
+        for (name, value, ok) in table {
+            let got = check_custom_constraint(name, value);
+            if *ok {
+                assert_eq!(got, Valid, "{name} {value:?}");
+            } else {
+                assert!(invalid(got.clone()), "{name} {value:?}: {got:?}");
+            }
+        }
+        assert_eq!(
+            check_custom_constraint("timezone", "Nowhere/Land"),
+            Unchecked
+        );
+        assert_eq!(check_custom_constraint("glance.image", "x"), Unchecked);
+        for name in OFFLINE_CUSTOM_CONSTRAINTS {
+            assert_ne!(
+                check_custom_constraint(name, "\u{0}bad"),
+                Unchecked,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn pattern_translation() {
+        let cases: &[(&str, &str)] = &[
+            (r"[\w-\+]+", r"[\w\-\+]+"),
+            (r"[a-\d]", r"[a\-\d]"),
+            ("a{", r"a\{"),
+            ("a{1,2}", "a{1,2}"),
+            ("a{,2}", "a{0,2}"),
+            ("a{x}", r"a\{x}"),
+            (r"ab\Z", r"ab\z"),
+            ("[a&&b]", r"[a\&\&b]"),
+            ("[[a]", r"[\[a]"),
+            ("x(?=y)*z", "xz"),
+            ("x(?!y)?z", "xz"),
+            ("x(?=y)+", "x(?=y)"),
+            ("(a)*", "(a)*"),
+            ("[^]a]", "[^]a]"),
+        ];
+        for (python, rust) in cases {
+            assert_eq!(translate_pattern(python), *rust, "{python}");
+        }
+        assert!(check_pattern("[a-").is_err());
+        assert!(check_pattern("(").is_err());
+        assert!(check_pattern("a\\").is_err());
+        assert!(check_pattern(r"^[\w-\+]+(\.[\w]+)*@[\w-]+(\.[\w]+)*(\.[a-z]{2,})$|^$").is_ok());
+    }
+
+    fn template(text: &str) -> Template {
+        let parsed = crate::template::parse(text, &Limits::default());
+        parsed.template.expect("a template")
+    }
+
+    fn env(text: &str) -> Environment {
+        let (env, diags) = Environment::parse("env.yaml", text, &Limits::default());
+        assert!(diags.is_empty(), "{diags:#?}");
+        env
+    }
+
+    const TEMPLATE: &str = "heat_template_version: 2016-10-14
+parameters:
+  flavor:
+    type: string
+    default: m1.small
+  count:
+    type: number
+    default: 1
+    constraints:
+      - range: {min: 1, max: 5}
+  password:
+    type: string
+    hidden: true
+    constraints:
+      - length: {min: 8}
+      - allowed_pattern: '[a-zA-Z0-9]+'
+  names:
+    type: comma_delimited_list
+    default: a,b
+  debug:
+    type: boolean
+    default: false
+  config:
+    type: json
+    default: {a: 1}
+resources: {}
+";
+
+    fn user(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn bind_precedence_and_types() {
+        let t = template(TEMPLATE);
+        let e = env(
+            "parameters:\n  count: 3\n  flavor: m1.large\nparameter_defaults:\n  count: 4\n  names: [x, y]\n  debug: 'yes'\n  nested_only: 7\n",
+        );
+        let (bound, diags) = bind(
+            &t,
+            &e,
+            &user(&[("flavor", "m1.tiny"), ("password", "abcdefgh1")]),
+        );
+        assert!(diags.is_empty(), "{diags:#?}");
+        assert_eq!(
+            bound.get("flavor"),
+            Some(&ParamValue::String("m1.tiny".into()))
+        );
+        assert_eq!(
+            bound.parameter("flavor").map(|p| &p.source),
+            Some(&ValueSource::User)
+        );
+        assert_eq!(
+            bound.get("count"),
+            Some(&ParamValue::Number(Number::Int(3)))
+        );
+        assert_eq!(
+            bound.parameter("count").map(|p| &p.source),
+            Some(&ValueSource::Environment {
+                file: Some("env.yaml".into())
+            })
+        );
+        assert_eq!(
+            bound.get("names"),
+            Some(&ParamValue::List(vec!["x".into(), "y".into()]))
+        );
+        assert_eq!(
+            bound.parameter("names").map(|p| &p.source),
+            Some(&ValueSource::ParameterDefault {
+                file: Some("env.yaml".into())
+            })
+        );
+        assert_eq!(bound.get("debug"), Some(&ParamValue::Boolean(true)));
+        assert_eq!(
+            bound.get("config"),
+            Some(&ParamValue::Json(json!({"a": 1})))
+        );
+        assert_eq!(
+            bound.parameter("config").map(|p| &p.source),
+            Some(&ValueSource::TemplateDefault)
+        );
+        assert!(bound.is_hidden("password"));
+        assert!(!bound.is_hidden("flavor"));
+        assert_eq!(bound.len(), 6);
+    }
+
+    #[test]
+    fn bind_errors() {
+        let t = template(TEMPLATE);
+        let e = env(
+            "parameters:\n  flavr: x\n  count: 9\nparameter_defaults:\n  other_stack_param: 1\n",
+        );
+        let (bound, diags) = bind(&t, &e, &user(&[("cuont", "2"), ("debug", "maybe")]));
+        let got: Vec<(&str, String)> = diags
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.clone()))
+            .collect();
+        let codes: Vec<&str> = got.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            codes,
+            ["E2009", "E2009", "E2007", "E2008", "E2007"],
+            "{got:#?}"
+        );
+        assert_eq!(
+            got[0].1,
+            "The Parameter (cuont) was not defined in template."
+        );
+        assert_eq!(diags[0].hint.as_deref(), Some("did you mean 'count'?"));
+        assert_eq!(
+            got[1].1,
+            "The Parameter (flavr) was not defined in template."
+        );
+        assert_eq!(diags[1].file.as_deref(), Some("env.yaml"));
+        assert_eq!(diags[1].span.start.line, 2);
+        assert!(
+            got[2]
+                .1
+                .contains("parameter count: the environment's value is invalid: 9 is out of range"),
+            "{}",
+            got[2].1
+        );
+        assert_eq!(diags[2].span.start.line, 3);
+        assert_eq!(got[3].1, "The Parameter (password) was not provided.");
+        assert!(diags[3].span.is_known());
+        assert!(
+            got[4]
+                .1
+                .contains("parameter debug: the value given is invalid")
+        );
+        assert!(bound.get("debug").is_none() && bound.get("count").is_none());
+
+        // Validating does not require values.
+        let (_, diags) = bind_with(&t, &Environment::default(), &[], BindMode::Validate);
+        assert!(diags.is_empty(), "{diags:#?}");
+    }
+
+    #[test]
+    fn hidden_values_never_leak() {
+        let secret = "Sup3r$ecret!value";
+        let t = template(TEMPLATE);
+        let cfn = template(
+            "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Pw:\n    Type: Number\n    NoEcho: true\n  Pw2:\n    Type: String\n    NoEcho: true\n    AllowedValues: [a, b]\n    MaxLength: 3\nResources:\n  T:\n    Type: AWS::SNS::Topic\n",
+        );
+        let e = env(&format!("parameters:\n  password: '{secret}'\n"));
+        let (bound, diags) = bind(&t, &e, &[]);
+        assert!(!diags.is_empty());
+        let (bound2, diags2) = bind(
+            &cfn,
+            &Environment::default(),
+            &user(&[("Pw", secret), ("Pw2", secret)]),
+        );
+        assert_eq!(diags2.len(), 3, "{diags2:#?}");
+        for d in diags.iter().chain(&diags2) {
+            let text = format!("{d} {:?}", d.hint);
+            assert!(
+                !text.contains(secret) && !text.contains("Sup3r"),
+                "leak: {text}"
+            );
+        }
+        // A valid hidden value is bound, and masked in every rendering.
+        let (bound3, diags3) = bind(
+            &t,
+            &Environment::default(),
+            &user(&[("password", "Abcdefgh12345")]),
+        );
+        assert!(diags3.is_empty());
+        let rendered = format!(
+            "{bound3:?} {bound3} {} {:?}",
+            bound3.to_masked_json(),
+            bound3.parameter("password")
+        );
+        assert!(!rendered.contains("Abcdefgh12345"), "{rendered}");
+        assert!(rendered.contains(MASK));
+        assert!(rendered.contains("m1.small"), "{rendered}");
+        assert_eq!(
+            bound3.get("password"),
+            Some(&ParamValue::String("Abcdefgh12345".into()))
+        );
+        let _ = (bound, bound2);
+    }
+
+    #[test]
+    fn bound_parameters_display() {
+        let mut b = BoundParameters::new();
+        assert!(b.is_empty());
+        b.insert(BoundParameter {
+            name: "a".into(),
+            value: ParamValue::Number(Number::Int(1)),
+            source: ValueSource::User,
+            hidden: false,
+        });
+        b.insert(BoundParameter {
+            name: "s".into(),
+            value: ParamValue::String("x-secret".into()),
+            source: ValueSource::User,
+            hidden: true,
+        });
+        assert_eq!(b.to_string(), "a=1\ns=******\n");
+        assert_eq!(format!("{b:?}"), "{\"a\": \"1\", \"s\": \"******\"}");
+        assert_eq!(b.to_masked_json(), json!({"a": 1, "s": "******"}));
+        assert_eq!(b.hidden().len(), 1);
+        assert_eq!(b.iter().count(), 2);
+    }
+
+    #[test]
+    fn default_checks() {
+        let t = template(
+            "heat_template_version: 2013-05-23\nparameters:\n  a:\n    type: number\n    default: 7\n    constraints:\n      - range: {max: 5}\n  b:\n    type: string\n    default: x\n    constraints:\n      - custom_constraint: ip_addr\nresources: {}\n",
+        );
+        let mut diags = Vec::new();
+        validate_defaults(&t, &mut diags);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].code, Code::BadDefault);
+        assert!(diags[0].message.contains(
+            "the default of parameter a is invalid: 7 is out of range, it must be at most 5"
+        ));
+        assert!(diags[0].hint.as_deref().unwrap_or("").contains("line 7"));
+    }
+
+    fn group(label: &str, names: &[&str]) -> ParameterGroup {
+        ParameterGroup {
+            label: Some(label.to_string()),
+            description: None,
+            parameters: names
+                .iter()
+                .map(|n| Spanned::new(n.to_string(), Span::default()))
+                .collect(),
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn parameter_group_references() {
+        let t = template(TEMPLATE);
+        let mut diags = Vec::new();
+        check_parameter_groups(
+            &[
+                group("A", &["flavor", "count"]),
+                group("B", &["flavor", "flavour", "OS::stack_id"]),
+            ],
+            &t.parameters,
+            Version::Hot20161014,
+            &mut diags,
+        );
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "Parameter Groups error: parameter_groups.B: The flavor parameter must be assigned to one parameter group only.",
+                "Parameter Groups error: parameter_groups.B: The grouped parameter flavour does not reference a valid parameter.",
+            ]
+        );
+        assert!(diags.iter().all(|d| d.code == Code::BadParameterGroups));
+        assert_eq!(diags[1].hint.as_deref(), Some("did you mean 'flavor'?"));
+
+        let mut diags = Vec::new();
+        check_parameter_groups(
+            &[group("A", &["flavor"]), group("B", &["flavor", "Nope"])],
+            &t.parameters,
+            Version::Cfn20100909,
+            &mut diags,
+        );
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, Code::ParameterGroupUnknownParameter);
+        assert!(!diags[0].is_error());
+    }
+
+    #[test]
+    fn did_you_mean_picks_close_names() {
+        let names = ["parameters", "parameter_defaults", "resource_registry"];
+        assert_eq!(did_you_mean("paramters", names), Some("parameters"));
+        assert_eq!(
+            did_you_mean("resource_registy", names),
+            Some("resource_registry")
+        );
+        assert_eq!(did_you_mean("xyz", names), None);
+        assert_eq!(did_you_mean("parameters", names), None);
+    }
 }

@@ -114,7 +114,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     items[0].span,
-                    format!("the index must be a non-negative integer, found {}", py::describe(&index)),
+                    format!(
+                        "the index must be a non-negative integer, found {}",
+                        py::describe(&index)
+                    ),
                 ));
             };
             let Value::Array(list) = coll else {
@@ -131,7 +134,10 @@ impl Evaluator<'_, '_> {
                     self.fail(
                         call,
                         items[0].span,
-                        format!("index {i} is out of range for a list of {} item(s)", list.len()),
+                        format!(
+                            "index {i} is out of range for a list of {} item(s)",
+                            list.len()
+                        ),
                     )
                 });
         }
@@ -153,7 +159,10 @@ impl Evaluator<'_, '_> {
                 other => Err(self.fail(
                     call,
                     items[0].span,
-                    format!("the index into a map must be a string, found {}", py::describe(other)),
+                    format!(
+                        "the index into a map must be a string, found {}",
+                        py::describe(other)
+                    ),
                 )),
             },
             Value::Array(list) => {
@@ -161,7 +170,10 @@ impl Evaluator<'_, '_> {
                     return Err(self.fail(
                         call,
                         items[0].span,
-                        format!("the index must be an integer, found {}", py::describe(&index)),
+                        format!(
+                            "the index must be an integer, found {}",
+                            py::describe(&index)
+                        ),
                     ));
                 };
                 Ok(py_index(i, list.len())
@@ -172,7 +184,10 @@ impl Evaluator<'_, '_> {
             other => Err(self.fail(
                 call,
                 items[1].span,
-                format!("selects from a list or a map, found {}", py::describe(&other)),
+                format!(
+                    "selects from a list or a map, found {}",
+                    py::describe(&other)
+                ),
             )),
         }
     }
@@ -210,7 +225,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     pick(call.arg.span, span),
-                    format!("the argument must be a string, found {}", py::describe(&other)),
+                    format!(
+                        "the argument must be a string, found {}",
+                        py::describe(&other)
+                    ),
                 ));
             }
         };
@@ -253,14 +271,22 @@ impl Evaluator<'_, '_> {
                 other => Err(self.fail(
                     call,
                     items[i].span,
-                    format!("the {what} must be a string, found {}", py::describe(&other)),
+                    format!(
+                        "the {what} must be a string, found {}",
+                        py::describe(&other)
+                    ),
                 )),
             }
         };
         let map_name = key(0, "mapping name")?;
         let top = key(1, "top-level key")?;
         let second = key(2, "second-level key")?;
-        let Some(mapping) = self.ctx.mappings.iter().rev().find(|m| m.name.value == map_name)
+        let Some(mapping) = self
+            .ctx
+            .mappings
+            .iter()
+            .rev()
+            .find(|m| m.name.value == map_name)
         else {
             return Err(self.fail(
                 call,
@@ -280,10 +306,15 @@ impl Evaluator<'_, '_> {
                 Some(d) => self.eval(d),
                 None => {
                     let (at, msg) = match found {
-                        None => (items[1].span, format!("mapping \"{map_name}\" has no key \"{top}\"")),
+                        None => (
+                            items[1].span,
+                            format!("mapping \"{map_name}\" has no key \"{top}\""),
+                        ),
                         Some(_) => (
                             items[2].span,
-                            format!("mapping \"{map_name}\" has no key \"{second}\" under \"{top}\""),
+                            format!(
+                                "mapping \"{map_name}\" has no key \"{second}\" under \"{top}\""
+                            ),
                         ),
                     };
                     Err(self.fail(call, at, msg))
@@ -300,7 +331,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     pick(call.arg.span, span),
-                    format!("the argument must be a region name or \"\", found {}", py::describe(&other)),
+                    format!(
+                        "the argument must be a region name or \"\", found {}",
+                        py::describe(&other)
+                    ),
                 ));
             }
         }
@@ -324,7 +358,11 @@ impl Evaluator<'_, '_> {
             "[<key name>, <value name>, [\".member.0.<key name>=<key>\", ...]]",
         )?;
         let (Some(key_name), Some(value_name)) = (items[0].as_str(), items[1].as_str()) else {
-            return Err(self.fail(call, span, "the key name and the value name must be strings"));
+            return Err(self.fail(
+                call,
+                span,
+                "the key name and the value name must be strings",
+            ));
         };
         let list: Vec<Value> = match self.eval(&items[2])? {
             Value::Array(a) => a,
@@ -333,7 +371,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     items[2].span,
-                    format!("the member list must be a list, found {}", py::describe(&other)),
+                    format!(
+                        "the member list must be a list, found {}",
+                        py::describe(&other)
+                    ),
                 ));
             }
         };
@@ -343,7 +384,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     items[2].span,
-                    format!("the member list items must be strings, found {}", py::describe(&item)),
+                    format!(
+                        "the member list items must be strings, found {}",
+                        py::describe(&item)
+                    ),
                 ));
             };
             let Some((k, v)) = s.split_once('=') else {
@@ -358,14 +402,20 @@ impl Evaluator<'_, '_> {
         // Group ".member.<N>.<field>" by N (numerically), in order.
         let mut members: Vec<((usize, String), serde_json::Map<String, Value>)> = Vec::new();
         for (k, v) in partials {
-            let Some(rest) = k.strip_prefix(".member.") else { continue };
+            let Some(rest) = k.strip_prefix(".member.") else {
+                continue;
+            };
             let digits_len = rest.bytes().take_while(u8::is_ascii_digit).count();
             if digits_len == 0 || rest.as_bytes().get(digits_len) != Some(&b'.') {
                 continue;
             }
             let digits = rest[..digits_len].trim_start_matches('0');
             let index = (digits.len(), digits.to_string());
-            let field = rest[digits_len + 1..].split('\n').next().unwrap_or("").to_string();
+            let field = rest[digits_len + 1..]
+                .split('\n')
+                .next()
+                .unwrap_or("")
+                .to_string();
             match members.iter_mut().find(|(i, _)| *i == index) {
                 Some((_, m)) => {
                     m.insert(field, v);
@@ -416,7 +466,10 @@ impl Evaluator<'_, '_> {
             other => Err(self.fail(
                 call,
                 pick(call.arg.span, span),
-                format!("the argument must be a list, found {}", py::describe(&other)),
+                format!(
+                    "the argument must be a list, found {}",
+                    py::describe(&other)
+                ),
             )),
         }
     }
@@ -430,7 +483,10 @@ impl Evaluator<'_, '_> {
             other => Err(self.fail(
                 call,
                 pick(call.arg.span, span),
-                format!("the argument must be a map or a list, found {}", py::describe(&other)),
+                format!(
+                    "the argument must be a map or a list, found {}",
+                    py::describe(&other)
+                ),
             )),
         }
     }
@@ -445,7 +501,11 @@ impl Evaluator<'_, '_> {
         };
         let items = self.raw_list(call, span, 2, 2, form)?;
         let Value::Array(list) = self.eval(&items[0])? else {
-            return Err(self.fail(call, items[0].span, format!("the first argument must be a list: {form}")));
+            return Err(self.fail(
+                call,
+                items[0].span,
+                format!("the first argument must be a list: {form}"),
+            ));
         };
         let second = self.eval(&items[1])?;
         Ok(Value::Bool(match call.func {
@@ -453,7 +513,11 @@ impl Evaluator<'_, '_> {
             Func::FnEachMemberEquals => list.iter().all(|v| aws_eq(v, &second)),
             _ => {
                 let Value::Array(allowed) = second else {
-                    return Err(self.fail(call, items[1].span, format!("the second argument must be a list: {form}")));
+                    return Err(self.fail(
+                        call,
+                        items[1].span,
+                        format!("the second argument must be a list: {form}"),
+                    ));
                 };
                 list.iter().all(|v| allowed.iter().any(|a| aws_eq(v, a)))
             }
@@ -484,7 +548,9 @@ pub(crate) fn aws_eq(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| aws_eq(p, q))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| aws_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| aws_eq(v, w)))
         }
         _ => match (text(a), text(b)) {
             (Some(x), Some(y)) => x == y,

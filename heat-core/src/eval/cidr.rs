@@ -29,7 +29,9 @@ pub(crate) fn cidr(block: &str, count: i64, bits: i64) -> Result<Vec<String>, St
         .filter(|p| *p <= total)
         .ok_or_else(|| format!("\"{block}\" is not a CIDR block: bad prefix length"))?;
     if !(1..=256).contains(&count) {
-        return Err(format!("the count must be between 1 and 256, found {count}"));
+        return Err(format!(
+            "the count must be between 1 and 256, found {count}"
+        ));
     }
     let bits = u32::try_from(bits)
         .ok()
@@ -56,7 +58,12 @@ pub(crate) fn cidr(block: &str, count: i64, bits: i64) -> Result<Vec<String>, St
     let host_mask: u128 = if total - prefix >= 128 {
         u128::MAX
     } else {
-        ((1u128 << (total - prefix)) - 1) & if total == 32 { u128::from(u32::MAX) } else { u128::MAX }
+        ((1u128 << (total - prefix)) - 1)
+            & if total == 32 {
+                u128::from(u32::MAX)
+            } else {
+                u128::MAX
+            }
     };
     let base = value & !host_mask;
     let mut out = Vec::with_capacity(count as usize);
@@ -108,16 +115,35 @@ mod tests {
     #[test]
     fn subnets() {
         let ok: &[(&str, i64, i64, &[&str])] = &[
-            ("192.168.0.0/24", 6, 5, &[
-                "192.168.0.0/27", "192.168.0.32/27", "192.168.0.64/27", "192.168.0.96/27",
-                "192.168.0.128/27", "192.168.0.160/27",
-            ]),
+            (
+                "192.168.0.0/24",
+                6,
+                5,
+                &[
+                    "192.168.0.0/27",
+                    "192.168.0.32/27",
+                    "192.168.0.64/27",
+                    "192.168.0.96/27",
+                    "192.168.0.128/27",
+                    "192.168.0.160/27",
+                ],
+            ),
             ("10.0.0.0/16", 2, 8, &["10.0.0.0/24", "10.0.1.0/24"]),
             ("10.0.5.7/16", 1, 8, &["10.0.0.0/24"]),
             ("10.0.0.0/24", 1, 8, &["10.0.0.0/24"]),
-            ("10.0.0.0/30", 4, 0, &["10.0.0.0/32", "10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"]),
+            (
+                "10.0.0.0/30",
+                4,
+                0,
+                &["10.0.0.0/32", "10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"],
+            ),
             ("0.0.0.0/0", 1, 32, &["0.0.0.0/0"]),
-            ("2001:db8::/56", 3, 64, &["2001:db8::/64", "2001:db8:0:1::/64", "2001:db8:0:2::/64"]),
+            (
+                "2001:db8::/56",
+                3,
+                64,
+                &["2001:db8::/64", "2001:db8:0:1::/64", "2001:db8:0:2::/64"],
+            ),
             ("::/0", 1, 128, &["::/0"]),
             ("fd00::/7", 2, 120, &["fc00::/8", "fd00::/8"]),
         ];

@@ -57,7 +57,7 @@ impl ConditionLookup for TemplateConditions<'_> {
                 let mut cycle: Vec<&str> = stack[start..].iter().map(String::as_str).collect();
                 cycle.push(name);
                 return Some(Err(EvalError::new(
-                    Code::EvaluationFailed,
+                    Code::ConditionCycle,
                     def.name.span,
                     format!(
                         "conditions refer to each other in a cycle: {}",
@@ -120,12 +120,8 @@ pub fn evaluate_conditions(defs: &[ConditionDef], ctx: &EvalContext<'_>) -> Cond
             Some(Ok(b)) => {
                 out.values.insert(def.name.value.clone(), b);
             }
-            Some(Err(e)) => {
-                if !out.errors.contains(&e) {
-                    out.errors.push(e);
-                }
-            }
-            None => {}
+            Some(Err(e)) if !out.errors.contains(&e) => out.errors.push(e),
+            Some(Err(_)) | None => {}
         }
     }
     out

@@ -145,13 +145,13 @@ pub struct PseudoParams {
 /// What looking up a pseudo-parameter gives.
 pub(crate) enum Pseudo {
     /// Not a pseudo-parameter of this format.
-    NotPseudo,
+    Absent,
     /// `AWS::NoValue`: the enclosing property is removed.
     NoValue,
     /// The value.
     Value(Value),
     /// A pseudo-parameter whose value is not known; the message says which.
-    Unknown(String),
+    Missing(String),
 }
 
 impl PseudoParams {
@@ -225,7 +225,7 @@ impl PseudoParams {
         fn known(v: Option<&String>, name: &str) -> Pseudo {
             match v {
                 Some(s) => Pseudo::Value(Value::String(s.clone())),
-                None => Pseudo::Unknown(format!(
+                None => Pseudo::Missing(format!(
                     "the pseudo-parameter {name} has no value here (there is no stack offline)"
                 )),
             }
@@ -236,7 +236,7 @@ impl PseudoParams {
                 "OS::stack_id" => known(self.stack_id.as_ref(), name),
                 "OS::project_id" => known(self.project_id.as_ref(), name),
                 "OS::region" => known(self.region.as_ref(), name),
-                _ => Pseudo::NotPseudo,
+                _ => Pseudo::Absent,
             };
         }
         match name {
@@ -253,7 +253,7 @@ impl PseudoParams {
                     .collect(),
             )),
             "AWS::NoValue" => Pseudo::NoValue,
-            _ => Pseudo::NotPseudo,
+            _ => Pseudo::Absent,
         }
     }
 }
@@ -496,9 +496,11 @@ pub struct NoFacade;
 
 impl FacadeSource for NoFacade {
     fn facade(&self, _attribute: FacadeAttribute) -> Result<Value, String> {
-        Err("there is no parent resource: the template is not used as a nested stack \
+        Err(
+            "there is no parent resource: the template is not used as a nested stack \
              (not available offline)"
-            .into())
+                .into(),
+        )
     }
 }
 

@@ -43,12 +43,12 @@ impl Evaluator<'_, '_> {
         match self.ctx.pseudo.lookup(name, self.format()) {
             Pseudo::Value(v) => return Ok(Named::Value(v)),
             Pseudo::NoValue => return Ok(Named::NoValue),
-            Pseudo::Unknown(msg) => {
+            Pseudo::Missing(msg) => {
                 return Err(self
                     .unavailable(call, span, msg)
                     .with_hint("give the pseudo-parameter a value in the evaluation context"));
             }
-            Pseudo::NotPseudo => {}
+            Pseudo::Absent => {}
         }
         match self.ctx.parameters.value(name) {
             Some(v) => {
@@ -71,9 +71,11 @@ impl Evaluator<'_, '_> {
         attribute: Option<&str>,
     ) -> EvalError {
         match e {
-            LookupError::UnknownResource => {
-                self.fail(call, span, format!("there is no resource named \"{resource}\""))
-            }
+            LookupError::UnknownResource => self.fail(
+                call,
+                span,
+                format!("there is no resource named \"{resource}\""),
+            ),
             LookupError::UnknownAttribute => self.fail(
                 call,
                 span,
@@ -127,7 +129,10 @@ impl Evaluator<'_, '_> {
             other => Err(self.fail(
                 call,
                 e.span,
-                format!("the {what} must be a string, found {}", py::describe(&other)),
+                format!(
+                    "the {what} must be a string, found {}",
+                    py::describe(&other)
+                ),
             )),
         }
     }
@@ -174,7 +179,11 @@ impl Evaluator<'_, '_> {
             Named::NoValue => Value::Null,
             Named::NotFound => {
                 return Err(self
-                    .fail(call, span, format!("there is no parameter named \"{name}\""))
+                    .fail(
+                        call,
+                        span,
+                        format!("there is no parameter named \"{name}\""),
+                    )
                     .with_hint("declare it in the parameters section or give it a value"));
             }
         };
@@ -195,7 +204,13 @@ impl Evaluator<'_, '_> {
         } else {
             "[resource, attribute, key or index, ...]"
         };
-        let items = self.raw_list(call, span, if all_allowed { 1 } else { 2 }, usize::MAX, form)?;
+        let items = self.raw_list(
+            call,
+            span,
+            if all_allowed { 1 } else { 2 },
+            usize::MAX,
+            form,
+        )?;
         let resource = self.eval_name(call, &items[0], "resource name")?;
         let Some(attr_expr) = items.get(1) else {
             return match self.ctx.resources.all_attributes(&resource) {
@@ -222,9 +237,13 @@ impl Evaluator<'_, '_> {
             None => Err(EvalError::new(
                 Code::MissingFile,
                 span,
-                format!("get_file: there is no file \"{name}\" in the files given with the template"),
+                format!(
+                    "get_file: there is no file \"{name}\" in the files given with the template"
+                ),
             )
-            .with_hint("pass the file along with the template (clients read the files get_file names)")),
+            .with_hint(
+                "pass the file along with the template (clients read the files get_file names)",
+            )),
         }
     }
 
@@ -261,7 +280,11 @@ impl Evaluator<'_, '_> {
             }
         }
         let delim = self.eval_name(call, &items[0], "delimiter")?;
-        let mode = if multiple { JoinMode::Json } else { JoinMode::Strict };
+        let mode = if multiple {
+            JoinMode::Json
+        } else {
+            JoinMode::Strict
+        };
         self.join(call, span, &delim, strings, mode)
     }
 
@@ -312,7 +335,11 @@ impl Evaluator<'_, '_> {
         let (Some(template), Some(params)) = (call.arg.get("template"), call.arg.get("params"))
         else {
             return Err(self
-                .fail(call, pick(call.arg.span, span), "needs both \"template\" and \"params\"")
+                .fail(
+                    call,
+                    pick(call.arg.span, span),
+                    "needs both \"template\" and \"params\"",
+                )
                 .with_hint(format!("write {}: {form}", call.func.name())));
         };
         let json = self.version() >= Version::Hot20151015
@@ -348,7 +375,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     pick(template.span, span),
-                    format!("the template must be a string, found {}", py::describe(&other)),
+                    format!(
+                        "the template must be a string, found {}",
+                        py::describe(&other)
+                    ),
                 ));
             }
         };
@@ -458,15 +488,18 @@ impl Evaluator<'_, '_> {
                     Ok(py::json_dumps(v))
                 }
             }
-            other => Err(self.fail(
-                call,
-                span,
-                format!(
-                    "param values must be strings or numbers; param \"{key}\" is {}",
-                    py::describe(other)
-                ),
-            )
-            .with_hint("from heat_template_version 2015-10-15 lists and maps are serialised as JSON")),
+            other => Err(self
+                .fail(
+                    call,
+                    span,
+                    format!(
+                        "param values must be strings or numbers; param \"{key}\" is {}",
+                        py::describe(other)
+                    ),
+                )
+                .with_hint(
+                    "from heat_template_version 2015-10-15 lists and maps are serialised as JSON",
+                )),
         }
     }
 
@@ -477,7 +510,10 @@ impl Evaluator<'_, '_> {
             return Err(self.fail(
                 call,
                 call.arg.span,
-                format!("the argument must be a list {form}, found {}", call.arg.kind_name()),
+                format!(
+                    "the argument must be a list {form}, found {}",
+                    call.arg.kind_name()
+                ),
             ));
         }
         let args = match self.eval(&call.arg)? {
@@ -497,7 +533,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     span,
-                    format!("the value to split must be a string, found {}", py::describe(other)),
+                    format!(
+                        "the value to split must be a string, found {}",
+                        py::describe(other)
+                    ),
                 ));
             }
         };
@@ -509,12 +548,18 @@ impl Evaluator<'_, '_> {
             Value::String(d) if d.is_empty() => {
                 return Err(self.fail(call, span, "the delimiter must not be empty"));
             }
-            Value::String(d) => text.split(d.as_str()).map(|s| Value::String(s.into())).collect(),
+            Value::String(d) => text
+                .split(d.as_str())
+                .map(|s| Value::String(s.into()))
+                .collect(),
             other => {
                 return Err(self.fail(
                     call,
                     span,
-                    format!("the delimiter must be a string, found {}", py::describe(other)),
+                    format!(
+                        "the delimiter must be a string, found {}",
+                        py::describe(other)
+                    ),
                 ));
             }
         };
@@ -525,7 +570,10 @@ impl Evaluator<'_, '_> {
             return Err(self.fail(
                 call,
                 span,
-                format!("the index must be an integer, found {}", py::describe(index)),
+                format!(
+                    "the index must be an integer, found {}",
+                    py::describe(index)
+                ),
             ));
         };
         match py_index(i, parts.len()) {
@@ -563,7 +611,10 @@ impl Evaluator<'_, '_> {
             return Err(self.fail(
                 call,
                 span,
-                format!("expected [algorithm, value], found {} item(s)", strings.len()),
+                format!(
+                    "expected [algorithm, value], found {} item(s)",
+                    strings.len()
+                ),
             ));
         };
         let mut bytes = Vec::with_capacity(value.len());
@@ -617,7 +668,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     span,
-                    format!("the argument must be a list of maps, found {}", py::describe(&other)),
+                    format!(
+                        "the argument must be a list of maps, found {}",
+                        py::describe(&other)
+                    ),
                 ));
             }
         };
@@ -630,7 +684,10 @@ impl Evaluator<'_, '_> {
                     return Err(self.fail(
                         call,
                         span,
-                        format!("the items to merge must be maps, found {}", py::describe(&other)),
+                        format!(
+                            "the items to merge must be maps, found {}",
+                            py::describe(&other)
+                        ),
                     ));
                 }
             }
@@ -668,7 +725,9 @@ impl Evaluator<'_, '_> {
             return Err(self.fail(
                 call,
                 span,
-                format!("the replacement map may only have \"keys\" and \"values\", found \"{bad}\""),
+                format!(
+                    "the replacement map may only have \"keys\" and \"values\", found \"{bad}\""
+                ),
             ));
         }
         let keys = as_map(repl.get("keys").unwrap_or(&Value::Null))?;
@@ -720,7 +779,11 @@ impl Evaluator<'_, '_> {
         let (Some(for_each), Some(template)) = (call.arg.get("for_each"), call.arg.get("template"))
         else {
             return Err(self
-                .fail(call, pick(call.arg.span, span), "needs both \"for_each\" and \"template\"")
+                .fail(
+                    call,
+                    pick(call.arg.span, span),
+                    "needs both \"for_each\" and \"template\"",
+                )
                 .with_hint(format!("write repeat: {form}")));
         };
         let v = self.version();
@@ -736,7 +799,10 @@ impl Evaluator<'_, '_> {
                     return Err(self.fail(
                         call,
                         other.span,
-                        format!("\"permutations\" must be a boolean, found {}", other.kind_name()),
+                        format!(
+                            "\"permutations\" must be a boolean, found {}",
+                            other.kind_name()
+                        ),
                     ));
                 }
             }
@@ -756,7 +822,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     for_each.span,
-                    format!("\"for_each\" must be a non-empty map, found {}", py::describe(&other)),
+                    format!(
+                        "\"for_each\" must be a non-empty map, found {}",
+                        py::describe(&other)
+                    ),
                 ));
             }
         };
@@ -775,7 +844,11 @@ impl Evaluator<'_, '_> {
                     m.keys().map(|k| Value::String(k.clone())).collect()
                 }
                 other => {
-                    let allowed = if with_map && nested { "lists or maps" } else { "lists" };
+                    let allowed = if with_map && nested {
+                        "lists or maps"
+                    } else {
+                        "lists"
+                    };
                     return Err(self.fail(
                         call,
                         for_each.span,
@@ -901,7 +974,10 @@ impl Evaluator<'_, '_> {
                 return Err(self.fail(
                     call,
                     span,
-                    format!("the argument must be a list of lists, found {}", py::describe(&other)),
+                    format!(
+                        "the argument must be a list of lists, found {}",
+                        py::describe(&other)
+                    ),
                 ));
             }
         };
@@ -914,7 +990,10 @@ impl Evaluator<'_, '_> {
                     return Err(self.fail(
                         call,
                         span,
-                        format!("the items to concatenate must be lists, found {}", py::describe(&other)),
+                        format!(
+                            "the items to concatenate must be lists, found {}",
+                            py::describe(&other)
+                        ),
                     ));
                 }
             }
@@ -948,7 +1027,10 @@ impl Evaluator<'_, '_> {
             return Err(self.fail(
                 call,
                 items[0].span,
-                format!("the values to remove must be a list, found {}", py::describe(&values)),
+                format!(
+                    "the values to remove must be a list, found {}",
+                    py::describe(&values)
+                ),
             ));
         };
         let remove: std::collections::HashSet<String> = values.iter().map(py::canon).collect();
@@ -979,7 +1061,10 @@ impl Evaluator<'_, '_> {
             other => Err(self.fail(
                 call,
                 items[1].span,
-                format!("the second argument must be a list, found {}", py::describe(&other)),
+                format!(
+                    "the second argument must be a list, found {}",
+                    py::describe(&other)
+                ),
             )),
         }
     }
@@ -1110,7 +1195,11 @@ impl Evaluator<'_, '_> {
             ));
         }
         let Some(expression) = call.arg.get("expression") else {
-            return Err(self.fail(call, pick(call.arg.span, span), format!("needs \"expression\": {form}")));
+            return Err(self.fail(
+                call,
+                pick(call.arg.span, span),
+                format!("needs \"expression\": {form}"),
+            ));
         };
         self.eval_name(call, expression, "\"expression\"")?;
         Err(EvalError::new(Code::YaqlUnsupported, span, "yaql is not supported yet")
@@ -1214,7 +1303,9 @@ impl Evaluator<'_, '_> {
             _ => String::new(),
         };
         let fragment = py::quote(fragment, "/");
-        Ok(Value::String(unsplit(scheme, &netloc, &path, &query, &fragment)))
+        Ok(Value::String(unsplit(
+            scheme, &netloc, &path, &query, &fragment,
+        )))
     }
 
     fn check_port(&self, call: &Call, span: Span, v: &Value) -> Res<()> {
@@ -1259,7 +1350,9 @@ fn param_path(value: Value, path: &[Value]) -> Value {
     for key in path {
         let next = match (&cur, key) {
             (Value::Object(m), Value::String(k)) => m.get(k).cloned(),
-            (Value::Array(items), k) => key_index(k).and_then(|i| py_index(i, items.len())).and_then(|i| items.get(i).cloned()),
+            (Value::Array(items), k) => key_index(k)
+                .and_then(|i| py_index(i, items.len()))
+                .and_then(|i| items.get(i).cloned()),
             (Value::String(s), k) => {
                 let chars: Vec<char> = s.chars().collect();
                 key_index(k)
@@ -1308,11 +1401,10 @@ fn unsplit(scheme: &str, netloc: &str, path: &str, query: &str, fragment: &str) 
             url.insert(0, '/');
         }
         url = format!("//{netloc}{url}");
-    } else if url.starts_with("//") {
-        url = format!("//{url}");
-    } else if !scheme.is_empty()
-        && (USES_NETLOC.contains(&scheme) || scheme == "itms-services")
-        && (url.is_empty() || url.starts_with('/'))
+    } else if url.starts_with("//")
+        || (!scheme.is_empty()
+            && (USES_NETLOC.contains(&scheme) || scheme == "itms-services")
+            && (url.is_empty() || url.starts_with('/')))
     {
         url = format!("//{url}");
     }

@@ -48,9 +48,8 @@ use crate::template::version::{Format, Version};
 pub use conditions::{ConditionValues, TemplateConditions, condition_enabled, evaluate_conditions};
 pub use context::{
     ConditionLookup, EvalContext, FacadeAttribute, FacadeSource, ImportLookup, LookupError,
-    NoConditions, NoFacade, NoImports, NoParameters, NoResources, ParameterSource,
-    ParameterValues, ParentFacade, PseudoParams, ResourceResolver, StaticResource,
-    StaticResources,
+    NoConditions, NoFacade, NoImports, NoParameters, NoResources, ParameterSource, ParameterValues,
+    ParentFacade, PseudoParams, ResourceResolver, StaticResource, StaticResources,
 };
 
 /// How deeply expressions may nest during evaluation.
@@ -63,8 +62,9 @@ pub const MAX_REPEAT_ITEMS: usize = 100_000;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct EvalError {
-    /// [`Code::EvaluationFailed`], [`Code::YaqlUnsupported`], [`Code::MissingFile`] or
-    /// [`Code::ValueUnavailable`].
+    /// [`Code::EvaluationFailed`], [`Code::YaqlUnsupported`], [`Code::MissingFile`],
+    /// [`Code::ValueUnavailable`], or [`Code::ConditionCycle`] (conditions that refer to each
+    /// other in a cycle).
     pub code: Code,
     /// What went wrong, naming the function. Never contains a hidden parameter's value.
     pub message: String,
@@ -120,20 +120,20 @@ pub fn evaluate_nullable(expr: &Expr, ctx: &EvalContext<'_>) -> Result<Option<Va
 /// string) or a list index (an integer, negative counting from the end); a string can be
 /// indexed too (giving one character). Any component that does not fit gives `None`.
 pub fn select_path(value: &Value, path: &[Value]) -> Option<Value> {
-    let mut cur = value.clone();
-    for key in path {
-        cur = match (&cur, key) {
-            (Value::Object(m), Value::String(k)) => m.get(k)?.clone(),
-            (Value::Array(items), k) => items.get(py_index(int_key(k)?, items.len())?)?.clone(),
+    let mut cur = value;
+    for (n, key) in path.iter().enumerate() {
+        cur = match (cur, key) {
+            (Value::Object(m), Value::String(k)) => m.get(k)?,
+            (Value::Array(items), k) => items.get(py_index(int_key(k)?, items.len())?)?,
             (Value::String(s), k) => {
                 let chars: Vec<char> = s.chars().collect();
-                let i = py_index(int_key(k)?, chars.len())?;
-                Value::String(chars.get(i)?.to_string())
+                let c = chars.get(py_index(int_key(k)?, chars.len())?)?;
+                return select_path(&Value::String(c.to_string()), path.get(n + 1..)?);
             }
             _ => return None,
         };
     }
-    Some(cur)
+    Some(cur.clone())
 }
 
 /// An integer path key (booleans count, as in Python).
@@ -258,7 +258,9 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             ExprKind::Null => Value::Null,
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::Int(i) => Value::from(*i),
-            ExprKind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            ExprKind::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+            }
             ExprKind::String(s) => Value::String(s.clone()),
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -357,7 +359,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             self.fail(
                 call,
                 pick(call.arg.span, span),
-                format!("the argument must be a map of the form {form}, found {}", call.arg.kind_name()),
+                format!(
+                    "the argument must be a map of the form {form}, found {}",
+                    call.arg.kind_name()
+                ),
             )
         })
     }

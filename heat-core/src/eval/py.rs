@@ -245,9 +245,7 @@ pub(crate) fn eq(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq(p, q))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| eq(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| eq(v, w)))
         }
         _ => match (num_of(a), num_of(b)) {
             (Some(Num::Int(x)), Some(Num::Int(y))) => x == y,
@@ -374,8 +372,7 @@ pub(crate) fn quote(s: &str, safe: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         let c = b as char;
-        if b.is_ascii_alphanumeric() || "_.-~".contains(c) || (b.is_ascii() && safe.contains(c))
-        {
+        if b.is_ascii_alphanumeric() || "_.-~".contains(c) || (b.is_ascii() && safe.contains(c)) {
             out.push(c);
         } else {
             let _ = write!(out, "%{b:02X}");
@@ -438,7 +435,10 @@ mod tests {
     #[test]
     fn json_dumps_matches_heat() {
         let cases = [
-            (json!({"b": 1, "a": [1, 2.5, null, true]}), r#"{"a": [1, 2.5, null, true], "b": 1}"#),
+            (
+                json!({"b": 1, "a": [1, 2.5, null, true]}),
+                r#"{"a": [1, 2.5, null, true], "b": 1}"#,
+            ),
             (json!("ü\n\"x\""), r#""\u00fc\n\"x\"""#),
             (json!("😀"), r#""\ud83d\ude00""#),
             (json!({}), "{}"),
@@ -469,7 +469,10 @@ mod tests {
         assert_eq!(parse_int("99999999999999999999"), None);
         assert_eq!(to_int(&json!(2.9)), Some(2));
         assert_eq!(to_int(&json!(true)), Some(1));
-        assert_eq!(repr(&json!({"a": [1, "it's", null, false]})), r#"{'a': [1, "it's", None, False]}"#);
+        assert_eq!(
+            repr(&json!({"a": [1, "it's", null, false]})),
+            r#"{'a': [1, "it's", None, False]}"#
+        );
         assert_eq!(quote("a b/ü?", "/"), "a%20b/%C3%BC%3F");
         assert_eq!(quote_plus("bar & baz"), "bar+%26+baz");
         assert!(truthy(&json!([0])));

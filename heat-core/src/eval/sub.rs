@@ -20,7 +20,8 @@ impl Evaluator<'_, '_> {
     pub(crate) fn fn_sub(&self, call: &Call, span: Span) -> Res<Value> {
         let (template_expr, vars_expr): (&Expr, Option<&Expr>) = match call.arg.as_list() {
             Some(_) => {
-                let items = self.raw_list(call, span, 1, 2, "[template, {<name>: <value>, ...}]")?;
+                let items =
+                    self.raw_list(call, span, 1, 2, "[template, {<name>: <value>, ...}]")?;
                 (&items[0], items.get(1))
             }
             None => (&call.arg, None),
@@ -56,7 +57,12 @@ impl Evaluator<'_, '_> {
         let mut pos = 0;
         for var in &pieces {
             // Text between variables; any `${` there is an escape `${!...}`.
-            out.push_str(&template.get(pos..var.offset).unwrap_or("").replace("${!", "${"));
+            out.push_str(
+                &template
+                    .get(pos..var.offset)
+                    .unwrap_or("")
+                    .replace("${!", "${"),
+            );
             pos = var.offset + var.len;
             let full = var.full_name();
             let name = full.as_str();

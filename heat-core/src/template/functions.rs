@@ -303,6 +303,10 @@ fn rules(version: Version) -> &'static [Func] {
     }
 }
 
+/// AWS CloudFormation intrinsic functions that have no [`Func`] yet. They are accepted as
+/// data (no diagnostic) in AWS-format templates rather than reported as unknown.
+pub const AWS_FUNCTIONS_WITHOUT_FUNC: &[&str] = &["Fn::GetStackOutput"];
+
 /// Whether `func` is a regular function of `version`.
 pub fn is_function(version: Version, func: Func) -> bool {
     regular(version).contains(&func)

@@ -1007,7 +1007,7 @@ impl<'t, 'l> YamlLoader<'t, 'l> {
         }
         let mut diag =
             Diagnostic::error(Code::Syntax, Span::at(pos), format!("invalid YAML: {info}"));
-        if info.contains("tab") {
+        if info.contains("tabs") {
             diag = diag.with_hint("YAML does not allow tabs for indentation; indent with spaces");
         } else if info.contains("handle wasn't declared") {
             diag = diag.with_hint("a tag like !x!y needs a %TAG directive for !x!; CloudFormation short forms are written !Ref, !GetAtt, ...");

@@ -35,7 +35,8 @@ pub struct Reference {
     pub kind: RefKind,
     /// The name referred to (only literal names are references; computed ones are skipped).
     pub name: String,
-    /// Where the name is written (for `Fn::Sub`, the span of the string).
+    /// Where the name is written (for `Fn::Sub`, the variable inside the string when its
+    /// columns can be known, else the whole string; see [`sub_var_span`]).
     pub span: Span,
     /// The function that makes the reference.
     pub func: Func,
@@ -208,17 +209,54 @@ fn sub_refs(arg: &Expr, out: &mut Vec<Reference>) {
         if defined.contains(&full.as_str()) || defined.contains(&var.name.as_str()) {
             continue;
         }
+        let span = sub_var_span(template.span, text, &var);
         match var.attr {
             Some(attr) => push(
                 out,
                 RefKind::Attribute(Some(attr)),
                 &var.name,
-                template.span,
+                span,
                 Func::FnSub,
             ),
-            None => push(out, RefKind::Ref, &var.name, template.span, Func::FnSub),
+            None => push(out, RefKind::Ref, &var.name, span, Func::FnSub),
         }
     }
+}
+
+/// The span of one `${...}` variable inside an `Fn::Sub` string, when it can be known: the
+/// string is written on one line and its span is exactly as wide as its text (plain) or
+/// its text plus two quotes (quoted, without escapes). Otherwise the string's span.
+pub fn sub_var_span(string_span: Span, text: &str, var: &SubVar) -> Span {
+    let (start, end) = (string_span.start, string_span.end);
+    if start.line == 0 || start.line != end.line || end.col < start.col {
+        return string_span;
+    }
+    let width = (end.col - start.col) as usize;
+    let chars = text.chars().count();
+    let quote = if width == chars {
+        0
+    } else if width == chars + 2 {
+        1
+    } else {
+        return string_span;
+    };
+    let Some(before) = text.get(..var.offset) else {
+        return string_span;
+    };
+    let Some(body) = text.get(var.offset..var.offset + var.len) else {
+        return string_span;
+    };
+    let col = |n: usize| u32::try_from(n).ok().and_then(|n| start.col.checked_add(n));
+    let (Some(from), Some(to)) = (
+        col(quote + before.chars().count()),
+        col(quote + before.chars().count() + body.chars().count()),
+    ) else {
+        return string_span;
+    };
+    Span::new(
+        crate::span::Pos::new(start.line, from),
+        crate::span::Pos::new(start.line, to),
+    )
 }
 
 /// One `${...}` variable of an `Fn::Sub` template string.
@@ -517,6 +555,30 @@ mod tests {
         assert!(sub_variables("$").unwrap().is_empty());
         // Multi-byte text around variables keeps byte offsets.
         assert_eq!(sub_variables("é${X}").unwrap()[0].offset, 2);
+    }
+
+    #[test]
+    fn sub_variable_spans() {
+        use crate::span::Pos;
+        let text = "a-${Bé}-${C.D}";
+        let vars = sub_variables(text).unwrap();
+        let line = |a, b| Span::new(Pos::new(3, a), Pos::new(3, b));
+        // plain scalar at column 10: 14 characters wide
+        let plain = line(10, 24);
+        assert_eq!(sub_var_span(plain, text, &vars[0]), line(12, 17));
+        assert_eq!(sub_var_span(plain, text, &vars[1]), line(18, 24));
+        // quoted: two more columns, shifted by the opening quote
+        let quoted = line(10, 26);
+        assert_eq!(sub_var_span(quoted, text, &vars[0]), line(13, 18));
+        // escapes or several lines: the whole string
+        let odd = line(10, 30);
+        assert_eq!(sub_var_span(odd, text, &vars[0]), odd);
+        let multi = Span::new(Pos::new(3, 10), Pos::new(5, 2));
+        assert_eq!(sub_var_span(multi, text, &vars[0]), multi);
+        assert_eq!(
+            sub_var_span(Span::default(), text, &vars[0]),
+            Span::default()
+        );
     }
 
     #[test]

@@ -44,16 +44,25 @@ struct Checker<'d> {
     diags: &'d mut Vec<Diagnostic>,
 }
 
+/// A call, or a one-key map naming an AWS function that has no [`Func`] yet
+/// (`Fn::GetStackOutput`): either may produce any value.
 fn is_call(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Call(_))
+    match &e.kind {
+        ExprKind::Call(_) => true,
+        ExprKind::Map(entries) => match entries.as_slice() {
+            [(k, _)] => functions::AWS_FUNCTIONS_WITHOUT_FUNC.contains(&k.name.as_str()),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 fn is_string_or_call(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::String(_) | ExprKind::Call(_))
+    matches!(e.kind, ExprKind::String(_)) || is_call(e)
 }
 
 fn is_list_or_call(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::List(_) | ExprKind::Call(_))
+    matches!(e.kind, ExprKind::List(_)) || is_call(e)
 }
 
 fn is_map_or_call(e: &Expr) -> bool {
@@ -228,13 +237,20 @@ impl Checker<'_> {
                 "[delimiter, [value, ...]]",
                 &[Shape::String, Shape::List],
             ),
-            Func::FnSelect => self.fixed_list(
-                name,
-                arg,
-                2,
-                "[index, collection]",
-                &[Shape::Index, Shape::Collection],
-            ),
+            Func::FnSelect => {
+                // A string index selects a key of a map (Heat); a list needs an integer.
+                let index_shape = match arg.as_list() {
+                    Some([_, coll]) if matches!(coll.kind, ExprKind::List(_)) => Shape::Index,
+                    _ => Shape::Key,
+                };
+                self.fixed_list(
+                    name,
+                    arg,
+                    2,
+                    "[index, collection]",
+                    &[index_shape, Shape::Collection],
+                )
+            }
             Func::FnSplit => self.fixed_list(
                 name,
                 arg,
@@ -256,6 +272,8 @@ impl Checker<'_> {
                 "[key_name, value_name, [member, ...]]",
                 &[Shape::String, Shape::String, Shape::List],
             ),
+            // `Fn::GetAZs: null` (as `""`) means the stack's region.
+            Func::FnGetAZs if matches!(arg.kind, ExprKind::Null) => {}
             Func::FnBase64
             | Func::FnGetAZs
             | Func::FnImportValue
@@ -1283,11 +1301,21 @@ impl Checker<'_> {
     }
 
     fn fn_transform(&mut self, arg: &Expr) {
+        // A list runs several macros in turn.
+        if let ExprKind::List(items) = &arg.kind {
+            for item in items.iter().filter(|i| !is_call(i)) {
+                self.fn_transform(item);
+            }
+            return;
+        }
         let usage = "{Fn::Transform: {Name: <macro name>, Parameters: {...}}}";
         let ExprKind::Map(entries) = &arg.kind else {
             self.usage(
                 arg.span,
-                format!("Fn::Transform takes a map, not {}", arg.kind_name()),
+                format!(
+                    "Fn::Transform takes a map (or a list of maps), not {}",
+                    arg.kind_name()
+                ),
                 usage,
             );
             return;
@@ -1345,6 +1373,8 @@ enum Shape {
     Collection,
     /// An integer or a string holding one.
     Index,
+    /// An integer or a string (an index or a map key).
+    Key,
 }
 
 impl Shape {
@@ -1361,6 +1391,7 @@ impl Shape {
             Shape::Sequence => matches!(e.kind, ExprKind::List(_) | ExprKind::String(_)),
             Shape::Collection => matches!(e.kind, ExprKind::List(_) | ExprKind::Map(_)),
             Shape::Index => integer_like(e).is_some(),
+            Shape::Key => matches!(e.kind, ExprKind::Int(_) | ExprKind::String(_)),
         }
     }
 
@@ -1374,6 +1405,7 @@ impl Shape {
             Shape::Sequence => "a list or a string",
             Shape::Collection => "a list or a map",
             Shape::Index => "an integer index",
+            Shape::Key => "an integer index or a key",
         }
     }
 }
@@ -2008,6 +2040,38 @@ mod tests {
                 Cfn20100909,
                 json!({"Fn::Transform": "X"}),
                 Some("takes a map"),
+            ),
+            (
+                Cfn20100909,
+                json!({"Fn::Transform": [{"Name": "A"}, {"Name": "B", "Parameters": {}}]}),
+                None,
+            ),
+            (
+                Cfn20100909,
+                json!({"Fn::Transform": [{"Parameters": {}}]}),
+                Some("needs a Name"),
+            ),
+            (Cfn20100909, json!({"Fn::GetAZs": null}), None),
+            (
+                Cfn20100909,
+                json!({"Fn::Base64": {"Fn::GetStackOutput": {"StackName": "s", "OutputName": "o"}}}),
+                None,
+            ),
+            (
+                Cfn20100909,
+                json!({"Fn::Base64": {"Fn::GetStackOutput": 1, "x": 2}}),
+                Some("takes a string"),
+            ),
+            (
+                Hot20130523,
+                json!({"Fn::Select": ["data_id", {"get_attr": ["w", "data"]}]}),
+                None,
+            ),
+            (Hot20130523, json!({"Fn::Select": ["foo", {"a": 1}]}), None),
+            (
+                Hot20130523,
+                json!({"Fn::Select": ["foo", [1]]}),
+                Some("an integer index"),
             ),
             (Heat20121212, json!({"Fn::GetAtt": ["R", "Arn"]}), None),
             (Heat20121212, json!({"Fn::Select": [1, ["a", "b"]]}), None),

@@ -355,7 +355,7 @@ pub(crate) mod testing {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::type_complexity)]
 mod tests {
     use super::testing::template;
     use super::*;
@@ -528,6 +528,45 @@ mod tests {
                 assert_eq!(*sev, want_sev, "{msg}");
             }
         }
+    }
+
+    #[test]
+    fn condition_cycles() {
+        let t = template(
+            Cfn20100909,
+            json!({"Conditions": {
+                "A": {"Fn::And": [{"Condition": "B"}, {"Condition": "C"}]},
+                "B": {"Fn::Not": [{"Condition": "A"}]},
+                "C": {"Fn::Equals": ["x", "y"]},
+                "Self": {"Fn::Not": [{"Condition": "Self"}]}},
+                "Resources": {"R": {"Type": "AWS::S3::Bucket"}}}),
+        );
+        let d = validate(&t, &ValidateOptions::default());
+        let msgs: Vec<(&str, &str)> = d
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            msgs,
+            [
+                ("E3019", "circular definition for condition A: A -> B -> A"),
+                (
+                    "E3019",
+                    "circular definition for condition Self: Self -> Self"
+                ),
+            ]
+        );
+        // HOT: names in not/and/or are conditions too
+        let t = template(
+            Hot20161014,
+            json!({"conditions": {"a": {"not": "b"}, "b": {"and": ["a", true]}}, "resources": {}}),
+        );
+        let d = validate(&t, &ValidateOptions::default());
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].message,
+            "circular definition for condition a: a -> b -> a"
+        );
     }
 
     #[test]

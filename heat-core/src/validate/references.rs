@@ -195,6 +195,95 @@ pub fn check(template: &Template, sites: &[Site<'_>], diags: &mut Vec<Diagnostic
     }
     check_condition_fields(&names, &mut rep);
     check_depends_on(&names, &mut rep);
+    check_condition_cycles(template, rep.diags);
+}
+
+/// Conditions whose definitions refer to each other in a circle (Heat: "Circular definition
+/// for condition"). Each cycle is reported once, at its first condition in document order.
+pub fn check_condition_cycles(template: &Template, diags: &mut Vec<Diagnostic>) {
+    let index: std::collections::HashMap<&str, usize> = template
+        .conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.value.as_str(), i))
+        .collect();
+    let edges: Vec<Vec<usize>> = template
+        .conditions
+        .iter()
+        .map(|c| {
+            let mut out: Vec<usize> = references(&c.expr)
+                .into_iter()
+                .filter(|r| r.kind == RefKind::Condition)
+                .filter_map(|r| index.get(r.name.as_str()).copied())
+                .collect();
+            out.dedup();
+            out
+        })
+        .collect();
+    // Iterative depth-first search: 0 = unvisited, 1 = on the stack, 2 = done.
+    let mut state = vec![0u8; edges.len()];
+    let mut reported: HashSet<Vec<usize>> = HashSet::new();
+    for start in 0..edges.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some((node, next)) = stack.last().copied() {
+            if let Some(&succ) = edges[node].get(next) {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match state[succ] {
+                    0 => {
+                        state[succ] = 1;
+                        stack.push((succ, 0));
+                    }
+                    1 => {
+                        let from = stack.iter().position(|(n, _)| *n == succ).unwrap_or(0);
+                        let cycle: Vec<usize> = stack[from..].iter().map(|(n, _)| *n).collect();
+                        let mut key = cycle.clone();
+                        key.sort_unstable();
+                        if reported.insert(key) {
+                            report_cycle(template, &cycle, diags);
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+}
+
+fn report_cycle(template: &Template, cycle: &[usize], diags: &mut Vec<Diagnostic>) {
+    // Start the description at the condition written first.
+    let first = cycle
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, c)| **c)
+        .map_or(0, |(i, _)| i);
+    let names: Vec<&str> = cycle[first..]
+        .iter()
+        .chain(&cycle[..first])
+        .chain(std::iter::once(&cycle[first]))
+        .map(|i| template.conditions[*i].name.value.as_str())
+        .collect();
+    let head = &template.conditions[cycle[first]].name;
+    diags.push(
+        Diagnostic::error(
+            Code::ConditionCycle,
+            head.span,
+            format!(
+                "circular definition for condition {}: {}",
+                head.value,
+                names.join(" -> ")
+            ),
+        )
+        .with_hint("a condition cannot depend on itself, directly or through other conditions"),
+    );
 }
 
 fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r: &Reference) {

@@ -314,7 +314,8 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
     let format = template.format();
     for res in &template.resources {
         let ty = res.ty.value.as_str();
-        if is_template_reference(ty) {
+        // A missing or non-string type is a structure error already.
+        if ty.is_empty() || is_template_reference(ty) {
             continue;
         }
         match format {
@@ -364,5 +365,151 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
                 diags.push(d);
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::type_complexity)]
+mod tests {
+    use super::*;
+    use crate::template::version::Version;
+    use crate::validate::testing::template;
+    use serde_json::json;
+
+    #[test]
+    fn lists() {
+        assert_eq!(HEAT_RESOURCE_TYPES.len(), 201);
+        let mut sorted = HEAT_RESOURCE_TYPES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), HEAT_RESOURCE_TYPES.len());
+        for t in HEAT_GLOBAL_ALIASES {
+            assert!(!HEAT_RESOURCE_TYPES.contains(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn predicates() {
+        let opts = ValidateOptions::default();
+        for (ty, known) in [
+            ("OS::Nova::Server", true),
+            ("OS::Heat::None", true),
+            ("AWS::EC2::Instance", true),
+            ("AWS::RDS::DBInstance", true),
+            ("OS::Quantum::Net", true),
+            ("OS::Quantum::Nope", false),
+            ("OS::Ceilometer::Alarm", true),
+            ("OS::Nova::Servr", false),
+            ("AWS::Lambda::Function", false),
+        ] {
+            assert_eq!(is_known_heat_type(ty, &opts), known, "{ty}");
+        }
+        for (ty, ok) in [
+            ("AWS::EC2::Instance", true),
+            ("Custom::My-Thing_1@x", true),
+            ("Alexa::ASK::Skill", true),
+            ("MyOrg::Svc::Thing", true),
+            ("MyOrg::Svc::Thing::MODULE", true),
+            ("AWS::EC2", false),
+            ("AWS::EC2::Instance::Extra", false),
+            ("Custom::", false),
+            ("", false),
+            ("AWS::EC2::Inst ance", false),
+        ] {
+            assert_eq!(is_well_formed_cfn_type(ty), ok, "{ty:?}");
+        }
+        for (ty, file) in [
+            ("nested.yaml", true),
+            ("x/y.YML", true),
+            ("a.template", true),
+            ("b.json", true),
+            ("https://example.com/t", true),
+            ("file:///etc/heat/templates/x", true),
+            ("OS::Nova::Server", false),
+        ] {
+            assert_eq!(is_template_reference(ty), file, "{ty}");
+        }
+        for (pat, name, m) in [
+            ("My::*", "My::Server", true),
+            ("My::*", "Your::Server", false),
+            ("*::Server", "My::Server", true),
+            ("A*B*C", "AxxBxxC", true),
+            ("A*B*C", "AxxBxx", false),
+            ("exact", "exact", true),
+        ] {
+            assert_eq!(glob_match(pat, name), m, "{pat} {name}");
+        }
+    }
+
+    fn warnings(version: Version, doc: serde_json::Value, opts: &ValidateOptions) -> Vec<String> {
+        let t = template(version, doc);
+        let mut d = Vec::new();
+        check(&t, opts, &mut d);
+        assert!(d.iter().all(|d| d.code == Code::UnknownResourceType
+            && d.severity == crate::diagnostic::Severity::Warning));
+        d.into_iter()
+            .map(|d| format!("{} | {}", d.message, d.hint.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn check_by_format() {
+        let opts = ValidateOptions::default();
+        let hot = json!({"resources": {
+            "a": {"type": "OS::Nova::Server"},
+            "b": {"type": "OS::Nova::Servr"},
+            "c": {"type": "My::Custom"},
+            "d": {"type": "nested.yaml"}}});
+        let w = warnings(Version::Hot20210416, hot.clone(), &opts);
+        assert_eq!(w.len(), 2);
+        assert!(w[0].contains("resource b has type 'OS::Nova::Servr'"));
+        assert!(w[0].contains("did you mean 'OS::Nova::Server'?"));
+        assert!(w[1].contains("resource_registry"));
+        // the environment's registry names more types
+        let with_registry = ValidateOptions {
+            extra_resource_types: vec!["My::*".to_string()],
+            ..ValidateOptions::default()
+        };
+        assert_eq!(
+            warnings(Version::Hot20210416, hot.clone(), &with_registry).len(),
+            1
+        );
+        // a server's own list replaces the built-in one
+        let server = ValidateOptions {
+            known_resource_types: Some(vec!["OS::Nova::Servr".to_string()]),
+            ..ValidateOptions::default()
+        };
+        let w = warnings(Version::Hot20210416, hot.clone(), &server);
+        assert_eq!(w.len(), 2);
+        assert!(w[0].contains("resource a"));
+        // off
+        let off = ValidateOptions {
+            check_resource_types: false,
+            ..ValidateOptions::default()
+        };
+        assert!(warnings(Version::Hot20210416, hot, &off).is_empty());
+        // Heat's CFN dialect knows only Heat's AWS types
+        let w = warnings(
+            Version::Heat20121212,
+            json!({"Resources": {"a": {"Type": "AWS::EC2::Instance"}, "b": {"Type": "AWS::Lambda::Function"}}}),
+            &opts,
+        );
+        assert_eq!(w.len(), 1);
+        // AWS: any well-formed name
+        let w = warnings(
+            Version::Cfn20100909,
+            json!({"Resources": {"a": {"Type": "AWS::Lambda::Function"}, "b": {"Type": "Custom::X"},
+                                 "c": {"Type": "AWS::Lambda"}, "d": {"Type": "nested.template"}}}),
+            &opts,
+        );
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("resource c has malformed type 'AWS::Lambda'"));
+        // transforms skip the check
+        let w = warnings(
+            Version::Cfn20100909,
+            json!({"Transform": "MyMacro", "Resources": {"a": {"Type": "Bad"}}}),
+            &opts,
+        );
+        assert!(w.is_empty());
     }
 }

@@ -181,7 +181,10 @@ pub(crate) fn parse_cfn(
         node.is_null() || node.as_map().is_some_and(<[(Key, Node)]>::is_empty)
     });
     if aws && resources_empty && !tf.any {
-        let span = section("Resources").map_or(Span::default(), |(k, _)| k.span);
+        // Point at the Resources key, or at the top of the template when there is none.
+        let span = section("Resources")
+            .or_else(|| entries.first().copied())
+            .map_or(Span::default(), |(k, _)| k.span);
         diags.push(
             Diagnostic::warning(
                 Code::NoResources,
@@ -765,6 +768,7 @@ fn parse_output(
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use crate::span::Span;
     use crate::template::model::{DeletionPolicy, DeletionPolicySpec, ResourceCondition};
@@ -1396,7 +1400,7 @@ mod tests {
               }
             }
             "#);
-        assert_eq!(codes(&p), ["W1031", "W1031", "W1031", "W1031", "W1004"]);
+        assert_eq!(codes(&p), ["W1004", "W1031", "W1031", "W1031", "W1031"]);
         let t = p.template.as_ref().expect("template");
         let names: Vec<&str> = t.mappings.iter().map(|m| m.name.value.as_str()).collect();
         assert_eq!(names, ["ValidMapping", "InvalidMapping"]);
@@ -1547,6 +1551,9 @@ mod tests {
         assert!(t.metadata.is_some());
         assert_eq!(t.parameter_groups.len(), 1);
         assert_eq!(t.parameter_groups[0].parameters[0].value, "Vpc");
-        assert_eq!(t.version_span, Span::at(crate::span::Pos::new(1, 27)));
+        assert_eq!(
+            t.version_span,
+            Span::new(crate::span::Pos::new(1, 27), crate::span::Pos::new(1, 37))
+        );
     }
 }

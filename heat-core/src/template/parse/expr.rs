@@ -146,7 +146,9 @@ fn recognise(key: &Key, ctx: &ExprContext, diags: &mut Vec<Diagnostic>) -> Optio
     let name = key.name.as_str();
     match functions::lookup(version, name) {
         Availability::Unknown => {
-            if format != Format::Hot && name.starts_with("Fn::") {
+            let known_elsewhere =
+                format == Format::Cfn && functions::AWS_FUNCTIONS_WITHOUT_FUNC.contains(&name);
+            if format != Format::Hot && name.starts_with("Fn::") && !known_elsewhere {
                 diags.push(
                     Diagnostic::error(
                         Code::UnknownFunction,
@@ -288,15 +290,22 @@ fn check_context(
 }
 
 fn unknown_hint(version: Version, name: &str) -> String {
-    let known: Vec<&str> = functions::functions(version)
+    let mut known: Vec<&str> = Vec::new();
+    for info in functions::functions(version)
         .iter()
         .chain(functions::condition_functions(version).iter())
-        .map(|i| i.name)
-        .filter(|n| n.starts_with("Fn::"))
-        .collect();
-    let lower = name.to_ascii_lowercase();
-    if let Some(close) = known.iter().find(|k| k.to_ascii_lowercase() == lower) {
-        return format!("function names are case-sensitive: did you mean {close}?");
+    {
+        let shown = if info.func == Func::FnForEach {
+            "Fn::ForEach::<loop>"
+        } else {
+            info.name
+        };
+        if shown.starts_with("Fn::") && !known.contains(&shown) {
+            known.push(shown);
+        }
+    }
+    if let Some(close) = crate::validate::names::closest(name, known.iter().copied()) {
+        return format!("did you mean {close}?");
     }
     if name.starts_with("Fn::Rain::") {
         return "Fn::Rain::* directives are expanded by the rain tool (rain pkg) before \
@@ -572,6 +581,20 @@ mod tests {
             (
                 Cfn20100909,
                 false,
+                json!({"Fn::GetStackOutput": {"StackName": "s", "OutputName": "o"}}),
+                None,
+                vec![],
+            ),
+            (
+                Heat20121212,
+                false,
+                json!({"Fn::GetStackOutput": {"StackName": "s", "OutputName": "o"}}),
+                None,
+                vec!["E3010"],
+            ),
+            (
+                Cfn20100909,
+                false,
                 json!({"Fn::join": ["", []]}),
                 None,
                 vec!["E3010"],
@@ -773,8 +796,14 @@ mod tests {
             d[0].hint
                 .as_deref()
                 .unwrap()
-                .contains("did you mean Fn::Join")
+                .contains("did you mean Fn::Join?")
         );
+        let (_, d) = parse(Version::Cfn20100909, false, json!({"Fn::Joinn": "x"}));
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean Fn::Join?"));
+        let (_, d) = parse(Version::Cfn20100909, false, json!({"Fn::Nothing": "x"}));
+        let hint = d[0].hint.clone().unwrap();
+        assert!(hint.contains("Fn::ForEach::<loop>"), "{hint}");
+        assert_eq!(hint.matches("Fn::FindInMap").count(), 1, "{hint}");
         let (_, d) = parse(Version::Hot20161014, false, json!({"filter": [[], []]}));
         assert_eq!(
             d[0].hint.as_deref(),

@@ -5,7 +5,7 @@
 //! [`parse_template`] decides the format and version the way Heat does (exactly one version
 //! key with a string value; a CloudFormation template may leave the version out when it has
 //! `Resources`), reports what the format says about duplicate keys and short-form tags, then
-//! hands the sections to [`cfn`] or [`hot`]. Every problem is collected; nothing stops at the
+//! hands the sections to `cfn` or `hot`. Every problem is collected; nothing stops at the
 //! first one.
 
 mod cfn;
@@ -108,10 +108,9 @@ fn parse_root(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Option<Template> 
         Format::Hot => hot::parse_hot(entries, version, version_span, diags),
         Format::Cfn | Format::HeatCfn => cfn::parse_cfn(entries, version, version_span, diags),
     };
+    // Parameter groups are checked against the parameters by
+    // `crate::parameters::check_parameter_groups` (in `crate::check`).
     check_name_clashes(&template, diags);
-    if format == Format::Hot {
-        check_group_references(&template, diags);
-    }
     check_policy_defaults(&template, diags);
     Some(template)
 }
@@ -334,40 +333,6 @@ fn check_name_clashes(template: &Template, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// HOT `parameter_groups` must name parameters the template declares (pseudo-parameters
-/// count, as in Heat).
-fn check_group_references(template: &Template, diags: &mut Vec<Diagnostic>) {
-    const PSEUDO: &[&str] = &[
-        "OS::stack_id",
-        "OS::stack_name",
-        "OS::region",
-        "OS::project_id",
-    ];
-    for group in &template.parameter_groups {
-        for p in &group.parameters {
-            if template.parameter(&p.value).is_none() && !PSEUDO.contains(&p.value.as_str()) {
-                let names: Vec<&str> = template
-                    .parameters
-                    .iter()
-                    .map(|p| p.name.value.as_str())
-                    .collect();
-                let mut d = Diagnostic::error(
-                    Code::BadParameterGroups,
-                    p.span,
-                    format!(
-                        "The grouped parameter {} does not reference a valid parameter",
-                        p.value
-                    ),
-                );
-                if let Some(s) = util::suggest(&p.value, &names) {
-                    d = d.with_hint(format!("did you mean '{s}'?"));
-                }
-                diags.push(d);
-            }
-        }
-    }
-}
-
 /// A deletion policy given as `{get_param: p}` / `{Ref: p}` is resolved when the stack is
 /// created; with no value given, that is the parameter's default. A default that is not a
 /// valid policy is reported now, as Heat's validation does.
@@ -421,6 +386,7 @@ fn check_policy_defaults(template: &Template, diags: &mut Vec<Diagnostic>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use super::util::testing::{codes, find, run, table};
     use super::*;

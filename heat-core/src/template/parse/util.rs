@@ -627,6 +627,7 @@ pub(crate) mod testing {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use super::*;
 

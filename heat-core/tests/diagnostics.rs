@@ -1,0 +1,183 @@
+//! Snapshot tests of diagnostics: every file in `test_data/diagnostics/` is checked the way
+//! `heat template validate` checks it, and the rendered diagnostics are pinned with insta
+//! (`cargo insta review` after an intended change).
+//!
+//! Directives, as leading comment lines of a YAML fixture:
+//! - `# param: KEY=VALUE` — a user parameter value (repeatable);
+//! - `# env: NAME` — an environment file from `test_data/diagnostics/env/` (repeatable);
+//! - `# eval-outputs` — also evaluate every output with the bound parameter values (user
+//!   values, environments, defaults; no resources exist), reporting errors;
+//! - `# create` — also bind the parameters as creating a stack does (every parameter needs a
+//!   value), reporting what validation alone does not;
+//! - `# max-template-size: N` — check with a smaller template size limit.
+//!
+//! Files named `*.env.yaml` are checked as environment files.
+//!
+//! `every_code_is_covered` makes sure each diagnostic code is triggered by some fixture.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use heat_core::check::{CheckOptions, SourceFile, check};
+use heat_core::diagnostic::{Code, Diagnostic};
+use heat_core::environment::{self, Environment};
+use heat_core::eval::{EvalContext, ParameterValues, evaluate};
+use heat_core::parameters::{BindMode, bind_with};
+use heat_core::template::Limits;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/diagnostics")
+}
+
+/// What a fixture's leading comment lines ask for, besides checking.
+#[derive(Default)]
+struct Directives {
+    options: CheckOptions,
+    eval_outputs: bool,
+    create: bool,
+}
+
+fn directives(text: &str) -> Directives {
+    let mut d = Directives::default();
+    for line in text.lines().take_while(|l| l.starts_with('#')) {
+        let directive = line.trim_start_matches('#').trim();
+        if let Some(kv) = directive.strip_prefix("param:") {
+            let (k, v) = kv
+                .trim()
+                .split_once('=')
+                .expect("param directive is KEY=VALUE");
+            d.options.parameters.push((k.to_string(), v.to_string()));
+        } else if let Some(env) = directive.strip_prefix("env:") {
+            let env = env.trim();
+            let env_text =
+                std::fs::read_to_string(data_dir().join("env").join(env)).expect("env fixture");
+            d.options.environments.push(SourceFile {
+                name: env.to_string(),
+                text: env_text,
+            });
+        } else if let Some(n) = directive.strip_prefix("max-template-size:") {
+            d.options.limits.max_template_size = n.trim().parse().expect("a size in bytes");
+        } else if directive == "eval-outputs" {
+            d.eval_outputs = true;
+        } else if directive == "create" {
+            d.create = true;
+        }
+    }
+    d
+}
+
+/// Runs one fixture and returns its diagnostics.
+fn run_fixture(path: &Path) -> Vec<Diagnostic> {
+    let text = std::fs::read_to_string(path).expect("fixture is readable");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("fixture name is UTF-8")
+        .to_string();
+    if name.ends_with(".env.yaml") {
+        let (_, diags) = Environment::parse(&name, &text, &Limits::default());
+        return diags;
+    }
+    let Directives {
+        options,
+        eval_outputs,
+        create,
+    } = directives(&text);
+    let source = SourceFile { name, text };
+    let report = check(&source, &options);
+    let mut diags = report.diagnostics;
+    let Some(template) = &report.template else {
+        return diags;
+    };
+    let env = environment::merge(options.environments.iter().map(|f| {
+        Environment::parse(&f.name, &f.text, &options.limits).0
+    }));
+    if create {
+        let (_, more) = bind_with(template, &env, &options.parameters, BindMode::Create);
+        for d in more {
+            let d = d.in_file(source.name.clone());
+            if !diags.contains(&d) {
+                diags.push(d);
+            }
+        }
+    }
+    if eval_outputs {
+        let (bound, _) = bind_with(template, &env, &options.parameters, BindMode::Validate);
+        let mut params = ParameterValues::new();
+        for p in bound.iter() {
+            let value = p.value.to_json_for(template.format());
+            params = if p.hidden {
+                params.with_hidden(p.name.clone(), value)
+            } else {
+                params.with(p.name.clone(), value)
+            };
+        }
+        let ctx = EvalContext::for_template(template).with_parameters(&params);
+        for output in &template.outputs {
+            if let Err(e) = evaluate(&output.value, &ctx) {
+                diags.push(Diagnostic::from(e).in_file(source.name.clone()));
+            }
+        }
+    }
+    diags
+}
+
+fn render(diags: &[Diagnostic]) -> String {
+    if diags.is_empty() {
+        return "(no diagnostics)\n".to_string();
+    }
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&d.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn diagnostics_snapshots() {
+    insta::glob!("../test_data/diagnostics", "*.{yaml,json}", |path| {
+        let diags = run_fixture(path);
+        insta::assert_snapshot!(render(&diags));
+    });
+}
+
+/// Codes that no input can trigger yet, and why. A code leaves this list (and gets a
+/// fixture) as soon as something reports it; the test fails while both are true.
+const NOT_YET_TRIGGERED: &[(Code, &str)] = &[];
+
+#[test]
+fn every_code_is_covered() {
+    let mut seen = BTreeSet::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(data_dir())
+        .expect("test_data/diagnostics exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "json"))
+        .collect();
+    entries.sort();
+    for path in &entries {
+        for d in run_fixture(path) {
+            seen.insert(d.code);
+        }
+    }
+    let exempt: BTreeSet<Code> = NOT_YET_TRIGGERED.iter().map(|(c, _)| *c).collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(c) && !exempt.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no fixture in test_data/diagnostics triggers: {missing:?}"
+    );
+    let now_triggered: Vec<&str> = NOT_YET_TRIGGERED
+        .iter()
+        .filter(|(c, _)| seen.contains(c))
+        .map(|(c, _)| c.as_str())
+        .collect();
+    assert!(
+        now_triggered.is_empty(),
+        "these codes are triggered now: remove them from NOT_YET_TRIGGERED: {now_triggered:?}"
+    );
+}
