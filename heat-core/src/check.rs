@@ -60,7 +60,13 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
         diagnostics.append(&mut env_diags);
         environments.push(env);
     }
-    let environment = crate::environment::merge(environments);
+    let template_ref = parsed.template.as_ref();
+    let (environment, mut merge_diags) = crate::environment::merge_with(environments, |name| {
+        template_ref
+            .and_then(|t| t.parameter(name))
+            .map(|p| p.ty.clone())
+    });
+    diagnostics.append(&mut merge_diags);
 
     if let Some(template) = &parsed.template {
         let mut found = Vec::new();

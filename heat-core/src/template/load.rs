@@ -1131,7 +1131,7 @@ impl<'t, 'l> YamlLoader<'t, 'l> {
         self.diagnostics.push(
             Diagnostic::error(
                 Code::UnknownTag,
-                Span::new(tag_span.start, tag_span.start),
+                tag_span,
                 format!("unknown tag {shown}: heat knows the YAML core tags (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq, ...) and the CloudFormation short forms"),
             )
             .with_hint(format!(
@@ -2184,6 +2184,7 @@ mod tests {
         );
         assert_eq!(l.diagnostics[1].span.start, p(2, 4));
         assert!(l.diagnostics[2].message.contains("!!python/object"));
+        assert_eq!(l.diagnostics[2].span, sp(3, 4, 3, 19));
         assert_eq!(
             l.root.expect("root").to_json(),
             json!({"a": "file.py", "b": [1, 2], "c": "x", "d": 1})

@@ -184,13 +184,19 @@ pub struct ParameterGroup {
     pub span: Span,
 }
 
+/// One top-level key of a mapping and its second-level entries.
+pub type MappingEntry = (
+    Spanned<String>,
+    Vec<(Spanned<String>, crate::template::node::Node)>,
+);
+
 /// A CloudFormation mapping: `name -> top key -> second key -> value`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mapping {
     /// The mapping's name.
     pub name: Spanned<String>,
     /// The top-level keys and their second-level maps.
-    pub entries: Vec<(Spanned<String>, Vec<(Spanned<String>, crate::template::node::Node)>)>,
+    pub entries: Vec<MappingEntry>,
     /// Where it was written.
     pub span: Span,
 }
