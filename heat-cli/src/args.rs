@@ -29,8 +29,7 @@ pub enum TemplateCommand {
     /// Exit status: 0 when every file is valid (warnings allowed), 1 when any file has an
     /// error, 2 on usage errors or when a file cannot be read.
     Validate(ValidateArgs),
-    /// Print the dependency graph of a template's resources (an edge A -> B means A depends
-    /// on B).
+    /// Print the dependency graph of a template's resources (A -> B: A depends on B).
     Graph(GraphArgs),
     /// List the template versions heat knows, with their type and aliases.
     Versions(ListArgs),

@@ -598,3 +598,17 @@ fn closed_stdout_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn graph_of_a_non_template_prints_diagnostics_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_file(&dir, "list.yaml", "- a\n- b\n");
+    let r = heat_run(&["template", "graph", &file]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.starts_with(&format!("{file}:1:1: error[E0008]")),
+        "{}",
+        r.stderr
+    );
+}

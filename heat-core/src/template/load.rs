@@ -783,7 +783,7 @@ enum TagAction {
     Core(Core),
     /// A CloudFormation short form: wrap the node in `{long: node}`.
     Short {
-        long: &'static str,
+        long: Cow<'static, str>,
         tag_span: Span,
         content_start: Pos,
     },
@@ -1091,27 +1091,35 @@ impl<'t, 'l> YamlLoader<'t, 'l> {
             if let Some(long) = short_form(suffix) {
                 let (tag_span, content_start) = self.locate_tag(start, suffix);
                 return TagAction::Short {
-                    long,
+                    long: Cow::Borrowed(long),
                     tag_span,
                     content_start,
                 };
             }
-            let (tag_span, _) = self.locate_tag(start, suffix);
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::UnknownTag,
-                    tag_span,
-                    format!(
-                        "unknown tag !{suffix}: it is not a CloudFormation short form (and \
-                         Fn::{suffix} is not an intrinsic function)"
-                    ),
-                )
-                .with_hint(format!(
-                    "the short forms are {}; the node is loaded as if untagged",
-                    short_form_list()
-                )),
-            );
-            return TagAction::None;
+            // Any other `!Name` is read the way AWS and cfn-lint read it: as the function
+            // `Fn::Name`. Whether that function exists is the expression parser's call
+            // (E3010 for CloudFormation, E0011 for any tag in HOT).
+            if suffix.is_empty() || suffix.contains(char::is_whitespace) {
+                let (tag_span, _) = self.locate_tag(start, suffix);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownTag,
+                        tag_span,
+                        format!("unknown tag !{suffix}: it is not a CloudFormation short form"),
+                    )
+                    .with_hint(format!(
+                        "the short forms are {}; the node is loaded as if untagged",
+                        short_form_list()
+                    )),
+                );
+                return TagAction::None;
+            }
+            let (tag_span, content_start) = self.locate_tag(start, suffix);
+            return TagAction::Short {
+                long: Cow::Owned(format!("Fn::{suffix}")),
+                tag_span,
+                content_start,
+            };
         }
         let core = if handle == "tag:yaml.org,2002:" {
             Some(suffix)
@@ -1344,13 +1352,13 @@ impl<'t, 'l> YamlLoader<'t, 'l> {
         (Node::new(v, sp), false)
     }
 
-    fn wrap(&mut self, long: &'static str, tag_span: Span, inner: Node) -> Node {
+    fn wrap(&mut self, long: Cow<'static, str>, tag_span: Span, inner: Node) -> Node {
         self.short_forms.push(tag_span);
         let span = Span::new(tag_span.start, inner.span.end.max(tag_span.end));
         Node::new(
             Value::Map(vec![(
                 Key {
-                    name: long.to_owned(),
+                    name: long.into_owned(),
                     span: tag_span,
                 },
                 inner,
@@ -2169,29 +2177,23 @@ mod tests {
     }
 
     #[test]
-    fn unknown_tags_are_reported_and_the_node_is_kept() {
+    fn unknown_bang_tags_become_functions_and_others_are_reported() {
+        // `!Name` that is not a short form is read as `Fn::Name`, as AWS and cfn-lint do;
+        // the expression parser then decides (E3010 unknown intrinsic function).
         let text = "a: !Rain::Embed file.py\nb: !Foo [1, 2]\nc: !!python/object x\nd: 1\n";
         let l = ld(text);
-        assert_eq!(codes(&l), ["E0003", "E0003", "E0003"]);
-        assert_eq!(l.diagnostics[0].span, sp(1, 4, 1, 16));
-        assert!(l.diagnostics[0].message.contains("!Rain::Embed"));
-        assert!(l.diagnostics[0].message.contains("Fn::Rain::Embed"));
-        assert!(
-            l.diagnostics[0]
-                .hint
-                .as_deref()
-                .is_some_and(|h| h.contains("!GetAtt"))
-        );
-        assert_eq!(l.diagnostics[1].span.start, p(2, 4));
-        assert!(l.diagnostics[2].message.contains("!!python/object"));
-        assert_eq!(l.diagnostics[2].span, sp(3, 4, 3, 19));
+        assert_eq!(codes(&l), ["E0003"]);
+        assert!(l.diagnostics[0].message.contains("!!python/object"));
+        assert_eq!(l.diagnostics[0].span, sp(3, 4, 3, 19));
         assert_eq!(
             l.root.expect("root").to_json(),
-            json!({"a": "file.py", "b": [1, 2], "c": "x", "d": 1})
+            json!({"a": {"Fn::Rain::Embed": "file.py"}, "b": {"Fn::Foo": [1, 2]}, "c": "x", "d": 1})
         );
-        assert!(l.short_forms.is_empty());
-        // `!ForEach` is not a short form.
-        assert_eq!(codes(&ld("a: !ForEach [x]\n")), ["E0003"]);
+        assert_eq!(l.short_forms.len(), 2);
+        assert_eq!(l.short_forms[0], sp(1, 4, 1, 16));
+        assert_eq!(l.short_forms[1].start, p(2, 4));
+        // `!ForEach` is not a short form either: it becomes `Fn::ForEach`.
+        assert!(codes(&ld("a: !ForEach [x]\n")).is_empty());
     }
 
     // ---- anchors, aliases, merges ----
