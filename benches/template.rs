@@ -72,7 +72,10 @@ pub fn synthetic_cfn(n: usize) -> String {
     for i in 0..n {
         s.push_str(&format!("  R{i}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub '${{Prefix}}-{i}'\n"));
         if i % 10 != 0 {
-            s.push_str(&format!("      Tags:\n        - Key: prev\n          Value: !GetAtt R{}.Arn\n", i - 1));
+            s.push_str(&format!(
+                "      Tags:\n        - Key: prev\n          Value: !GetAtt R{}.Arn\n",
+                i - 1
+            ));
         }
     }
     s.push_str("Outputs:\n  First:\n    Value: !Ref R0\n");

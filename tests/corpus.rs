@@ -81,47 +81,195 @@ fn disputed() -> HashMap<String, String> {
 fn cause_rules() -> Vec<(Regex, Code, Option<usize>)> {
     let r = |p: &str| Regex::new(p).expect("valid rule regex");
     vec![
-        (r(r"unknown intrinsic function (\S+)"), Code::UnknownFunction, Some(1)),
-        (r(r"resource Type is a mapping"), Code::BadResourceType, None),
+        (
+            r(r"unknown intrinsic function (\S+)"),
+            Code::UnknownFunction,
+            Some(1),
+        ),
+        (
+            r(r"resource Type is a mapping"),
+            Code::BadResourceType,
+            None,
+        ),
         (r(r"Type type must be string"), Code::BadResourceType, None),
-        (r(r"^Heat: Type must be string"), Code::BadResourceType, None),
-        (r(r"get_resource/get_attr to undefined resource (\w+)"), Code::UnknownAttributeResource, Some(1)),
-        (r(r"^Ref to undefined (\w+)"), Code::UnresolvedReference, Some(1)),
-        (r(r"^GetAtt to undefined resource (\w+)"), Code::UnknownAttributeResource, Some(1)),
-        (r(r"^resource \S+ has unknown (?:attribute|key) '(\w+)'"), Code::UnknownResourceKey, Some(1)),
+        (
+            r(r"^Heat: Type must be string"),
+            Code::BadResourceType,
+            None,
+        ),
+        (
+            r(r"get_resource/get_attr to undefined resource (\w+)"),
+            Code::UnknownAttributeResource,
+            Some(1),
+        ),
+        (
+            r(r"^Ref to undefined (\w+)"),
+            Code::UnresolvedReference,
+            Some(1),
+        ),
+        (
+            r(r"^GetAtt to undefined resource (\w+)"),
+            Code::UnknownAttributeResource,
+            Some(1),
+        ),
+        (
+            r(r"^resource \S+ has unknown (?:attribute|key) '(\w+)'"),
+            Code::UnknownResourceKey,
+            Some(1),
+        ),
         (r(r"^malformed: (?:JSON|YAML)"), Code::Syntax, None),
-        (r(r"^duplicate mapping keys: (\w+)"), Code::DuplicateKey, Some(1)),
+        (
+            r(r"^duplicate mapping keys: (\w+)"),
+            Code::DuplicateKey,
+            Some(1),
+        ),
         (r(r"^empty file"), Code::EmptyDocument, None),
-        (r(r"^circular dependency: (.*)$"), Code::DependencyCycle, None),
-        (r(r"^parameter (\w+) has no [Tt]ype"), Code::MissingParameterType, Some(1)),
-        (r(r"^parameter (\w+) has unknown [Tt]ype"), Code::UnknownParameterType, Some(1)),
-        (r(r"^parameter (\w+) has unknown key '(\w+)'"), Code::UnknownParameterKey, Some(2)),
-        (r(r"^parameter (\w+) has unknown constraint '(\w+)'"), Code::BadConstraint, Some(2)),
-        (r(r"^parameter (\w+) constraints not a list"), Code::BadConstraint, Some(1)),
-        (r(r"^parameter (\w+) type number with non-numeric default"), Code::BadDefault, Some(1)),
-        (r(r"Invalid parameter constraints, expected a mapping"), Code::BadConstraint, None),
+        (
+            r(r"^circular dependency: (.*)$"),
+            Code::DependencyCycle,
+            None,
+        ),
+        (
+            r(r"^parameter (\w+) has no [Tt]ype"),
+            Code::MissingParameterType,
+            Some(1),
+        ),
+        (
+            r(r"^parameter (\w+) has unknown [Tt]ype"),
+            Code::UnknownParameterType,
+            Some(1),
+        ),
+        (
+            r(r"^parameter (\w+) has unknown key '(\w+)'"),
+            Code::UnknownParameterKey,
+            Some(2),
+        ),
+        (
+            r(r"^parameter (\w+) has unknown constraint '(\w+)'"),
+            Code::BadConstraint,
+            Some(2),
+        ),
+        (
+            r(r"^parameter (\w+) constraints not a list"),
+            Code::BadConstraint,
+            Some(1),
+        ),
+        (
+            r(r"^parameter (\w+) type number with non-numeric default"),
+            Code::BadDefault,
+            Some(1),
+        ),
+        (
+            r(r"Invalid parameter constraints, expected a mapping"),
+            Code::BadConstraint,
+            None,
+        ),
         (r(r"No constraint expressed"), Code::BadConstraint, None),
-        (r(r"Invalid key '(\w+)' for (?:range|length) constraint"), Code::BadConstraint, Some(1)),
-        (r(r"AllowedPattern must be a string"), Code::BadConstraint, None),
-        (r(r"Invalid key 'tags' for parameter \((\w+)\)"), Code::UnknownParameterKey, Some(1)),
-        (r(r"Tags property should be a list for parameter: (\w+)"), Code::BadParameterField, Some(1)),
-        (r(r"^resource (\w+) Condition (\w+) undefined"), Code::UnknownCondition, Some(2)),
-        (r(r"^unknown top-level section (\w+)"), Code::UnknownSection, Some(1)),
-        (r(r"template version is invalid"), Code::UnknownVersion, None),
-        (r(r"^(?:depends_on|DependsOn) undefined resource (\w+)"), Code::UnknownDependency, Some(1)),
-        (r(r"^resource (\w+) is not a mapping"), Code::ResourceNotAMapping, Some(1)),
-        (r(r"^resource type is not a mapping"), Code::ResourceNotAMapping, None),
-        (r(r"^resource (\w+) has no [Tt]ype"), Code::MissingResourceType, Some(1)),
-        (r(r"^resource (\w+) metadata has no type"), Code::MissingResourceType, Some(1)),
-        (r(r"^resource properties has no type"), Code::MissingResourceType, None),
-        (r(r"Output definitions must be a map"), Code::OutputNotAMapping, None),
-        (r(r"Each output definition must contain a [vV]alue key"), Code::OutputMissingValue, None),
-        (r(r#"Invalid deletion policy"#), Code::BadDeletionPolicy, None),
-        (r(r#"The "expression" argument to yaql must contain a string"#), Code::BadArguments, None),
-        (r(r"Resource (\w+) depends_on must be a list of strings"), Code::BadDependsOn, Some(1)),
-        (r(r"Parameter Groups error: .*?(?:The (\w+) parameter must|grouped parameter (\w+)|$)"), Code::BadParameterGroups, None),
-        (r(r#"Arguments to "get_attr" must be of the form"#), Code::BadArguments, None),
-        (r(r"^get_param undefined (\w+)"), Code::UnknownParameterRef, Some(1)),
+        (
+            r(r"Invalid key '(\w+)' for (?:range|length) constraint"),
+            Code::BadConstraint,
+            Some(1),
+        ),
+        (
+            r(r"AllowedPattern must be a string"),
+            Code::BadConstraint,
+            None,
+        ),
+        (
+            r(r"Invalid key 'tags' for parameter \((\w+)\)"),
+            Code::UnknownParameterKey,
+            Some(1),
+        ),
+        (
+            r(r"Tags property should be a list for parameter: (\w+)"),
+            Code::BadParameterField,
+            Some(1),
+        ),
+        (
+            r(r"^resource (\w+) Condition (\w+) undefined"),
+            Code::UnknownCondition,
+            Some(2),
+        ),
+        (
+            r(r"^unknown top-level section (\w+)"),
+            Code::UnknownSection,
+            Some(1),
+        ),
+        (
+            r(r"template version is invalid"),
+            Code::UnknownVersion,
+            None,
+        ),
+        (
+            r(r"^(?:depends_on|DependsOn) undefined resource (\w+)"),
+            Code::UnknownDependency,
+            Some(1),
+        ),
+        (
+            r(r"^resource (\w+) is not a mapping"),
+            Code::ResourceNotAMapping,
+            Some(1),
+        ),
+        (
+            r(r"^resource type is not a mapping"),
+            Code::ResourceNotAMapping,
+            None,
+        ),
+        (
+            r(r"^resource (\w+) has no [Tt]ype"),
+            Code::MissingResourceType,
+            Some(1),
+        ),
+        (
+            r(r"^resource (\w+) metadata has no type"),
+            Code::MissingResourceType,
+            Some(1),
+        ),
+        (
+            r(r"^resource properties has no type"),
+            Code::MissingResourceType,
+            None,
+        ),
+        (
+            r(r"Output definitions must be a map"),
+            Code::OutputNotAMapping,
+            None,
+        ),
+        (
+            r(r"Each output definition must contain a [vV]alue key"),
+            Code::OutputMissingValue,
+            None,
+        ),
+        (
+            r(r#"Invalid deletion policy"#),
+            Code::BadDeletionPolicy,
+            None,
+        ),
+        (
+            r(r#"The "expression" argument to yaql must contain a string"#),
+            Code::BadArguments,
+            None,
+        ),
+        (
+            r(r"Resource (\w+) depends_on must be a list of strings"),
+            Code::BadDependsOn,
+            Some(1),
+        ),
+        (
+            r(r"Parameter Groups error: .*?(?:The (\w+) parameter must|grouped parameter (\w+)|$)"),
+            Code::BadParameterGroups,
+            None,
+        ),
+        (
+            r(r#"Arguments to "get_attr" must be of the form"#),
+            Code::BadArguments,
+            None,
+        ),
+        (
+            r(r"^get_param undefined (\w+)"),
+            Code::UnknownParameterRef,
+            Some(1),
+        ),
     ]
 }
 
@@ -133,7 +281,8 @@ fn causes(note: &str) -> Vec<String> {
         .unwrap_or(note);
     let note = match note.split_once(": ") {
         Some((prefix, rest))
-            if prefix.starts_with("Rain pre-processor") || prefix.starts_with("source template for Rain") =>
+            if prefix.starts_with("Rain pre-processor")
+                || prefix.starts_with("source template for Rain") =>
         {
             rest
         }
@@ -158,8 +307,11 @@ fn run_row(dir: &Path, row: &Row) -> Vec<Diagnostic> {
         Err(e) => panic!("cannot read corpus file {}: {e}", path.display()),
     };
     if row.format == "env" {
-        let (_, diags) =
-            Environment::parse(&row.local_path, &text, &heat_core::template::Limits::default());
+        let (_, diags) = Environment::parse(
+            &row.local_path,
+            &text,
+            &heat_core::template::Limits::default(),
+        );
         return diags;
     }
     let source = SourceFile {
@@ -278,5 +430,8 @@ fn every_note_cause_is_classified() {
         .flat_map(|r| causes(&r.note))
         .filter(|c| !rules.iter().any(|(re, _, _)| re.is_match(c)))
         .collect();
-    assert!(unclassified.is_empty(), "unclassified causes: {unclassified:#?}");
+    assert!(
+        unclassified.is_empty(),
+        "unclassified causes: {unclassified:#?}"
+    );
 }

@@ -4,9 +4,9 @@
 use crate::diagnostic::Diagnostic;
 use crate::environment::Environment;
 use crate::parameters::{BindMode, bind_with};
-use crate::validate::ValidateOptions;
 use crate::template::load::Limits;
 use crate::template::model::Template;
+use crate::validate::ValidateOptions;
 
 /// An input file: its name (for diagnostics) and text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +55,8 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
 
     let mut environments = Vec::with_capacity(options.environments.len());
     for env_file in &options.environments {
-        let (env, mut env_diags) = Environment::parse(&env_file.name, &env_file.text, &options.limits);
+        let (env, mut env_diags) =
+            Environment::parse(&env_file.name, &env_file.text, &options.limits);
         set_file(&mut env_diags, &env_file.name);
         diagnostics.append(&mut env_diags);
         environments.push(env);
@@ -85,8 +86,12 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
             &mut found,
         );
         if !options.parameters.is_empty() || !options.environments.is_empty() {
-            let (_bound, bind_diags) =
-                bind_with(template, &environment, &options.parameters, BindMode::Validate);
+            let (_bound, bind_diags) = bind_with(
+                template,
+                &environment,
+                &options.parameters,
+                BindMode::Validate,
+            );
             found.extend(bind_diags);
         }
         set_file(&mut found, &source.name);

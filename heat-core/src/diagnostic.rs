@@ -95,8 +95,6 @@ codes! {
     UnknownSection = "E1002", "unknown-section";
     /// A section has the wrong shape (e.g. `resources` is a list).
     BadSectionShape = "E1003", "bad-section-shape";
-    /// The template has no resources section where one is required.
-    MissingResources = "E1004", "missing-resources";
     /// A resource definition is not a mapping.
     ResourceNotAMapping = "E1010", "resource-not-a-mapping";
     /// A resource has no type.
@@ -123,8 +121,6 @@ codes! {
     UnknownOutputKey = "E1022", "unknown-output-key";
     /// A description that is not a string.
     BadDescription = "E1030", "bad-description";
-    /// A mapping (Mappings section) entry with the wrong shape.
-    BadMapping = "E1031", "bad-mapping";
     /// A condition definition with the wrong shape.
     BadCondition = "E1032", "bad-condition";
     /// Two entities share one name where names must be unique (e.g. a parameter and a resource).

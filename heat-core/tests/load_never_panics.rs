@@ -9,6 +9,12 @@
 
 use heat_core::check::{CheckOptions, SourceFile, check};
 use heat_core::diagnostic::has_errors;
+use heat_core::environment::Environment;
+use heat_core::eval::{
+    EvalContext, ParameterValues, TemplateConditions, evaluate, evaluate_conditions,
+    evaluate_nullable,
+};
+use heat_core::parameters::bind;
 use heat_core::template::{Limits, load, parse};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -60,45 +66,13 @@ fn corpus() -> &'static [(String, String)] {
     })
 }
 
-/// Whether the parser (and so `check`) is implemented yet. While another part of the
-/// template pipeline is still `unimplemented!()`, only the loader is exercised.
-///
-/// LEAD: this is the spot to extend the test to the whole pipeline (environments,
-/// parameters, evaluation, graph) once those parts exist; see `exercise_pipeline`.
-fn pipeline_ready() -> bool {
-    static READY: OnceLock<bool> = OnceLock::new();
-    *READY.get_or_init(|| {
-        let probe = std::panic::catch_unwind(|| {
-            parse(
-                "heat_template_version: 2021-04-16\nresources: {}\n",
-                &Limits::default(),
-            )
-        });
-        match probe {
-            Ok(_) => true,
-            Err(payload) => {
-                let message = payload
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| payload.downcast_ref::<&str>().copied())
-                    .unwrap_or("");
-                // Any panic other than "not implemented" is a real failure.
-                assert!(
-                    message.contains("not implemented"),
-                    "parse panicked on a minimal template: {message}"
-                );
-                false
-            }
-        }
-    })
-}
-
-/// Runs the stages after the loader on the same text (only once they exist).
+/// Runs every stage after the loader on the same text: parse, the whole offline check
+/// (validation, graph, parameter defaults and groups), parameter binding as a stack create
+/// would, the text read as an environment file, and evaluation of every condition, resource
+/// property set and output with no resources available. Errors are expected; panics are not.
 fn exercise_pipeline(name: &str, text: &str) {
-    if !pipeline_ready() {
-        return;
-    }
-    let parsed = parse(text, &Limits::default());
+    let limits = Limits::default();
+    let parsed = parse(text, &limits);
     if parsed.template.is_none() {
         assert!(
             has_errors(&parsed.diagnostics),
@@ -113,7 +87,33 @@ fn exercise_pipeline(name: &str, text: &str) {
         &CheckOptions::default(),
     );
     assert!(report.diagnostics.iter().all(|d| d.file.is_some()));
-    // LEAD: extend here (environment files, parameter binding, evaluation, graph).
+
+    let (env, _) = Environment::parse(name, text, &limits);
+    let Some(template) = &report.template else {
+        return;
+    };
+    let (bound, _) = bind(template, &env, &[("x".to_owned(), "1".to_owned())]);
+    let mut values = ParameterValues::new();
+    for parameter in &template.parameters {
+        if let Some(value) = bound.get(&parameter.name.value) {
+            values = values.with(
+                parameter.name.value.clone(),
+                value.to_json_for(template.format()),
+            );
+        }
+    }
+    let ctx = EvalContext::for_template(template).with_parameters(&values);
+    let conditions = TemplateConditions::new(&template.conditions);
+    let ctx = ctx.with_conditions(&conditions);
+    let _ = evaluate_conditions(&template.conditions, &ctx);
+    for resource in &template.resources {
+        if let Some(properties) = &resource.properties {
+            let _ = evaluate_nullable(properties, &ctx);
+        }
+    }
+    for output in &template.outputs {
+        let _ = evaluate(&output.value, &ctx);
+    }
 }
 
 /// Loads a text and checks the loader's invariants.
