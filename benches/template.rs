@@ -4,6 +4,8 @@
 //! Run with `cargo bench --bench template`. CI only compiles it (`cargo bench --no-run`).
 //! The corpus is read from `$HEAT_CORPUS` or `../shared/corpus`.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use heat_core::check::{CheckOptions, SourceFile, check};
 use std::hint::black_box;
@@ -86,6 +88,8 @@ fn bench(c: &mut Criterion) {
     let options = CheckOptions {
         limits: heat_core::template::Limits {
             max_template_size: usize::MAX,
+            // The synthetic templates have 5,000 resources, more than Heat's default 1000.
+            max_resources_per_stack: usize::MAX,
             ..Default::default()
         },
         ..Default::default()

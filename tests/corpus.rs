@@ -7,6 +7,8 @@
 //! thing. Rows whose label we dispute are listed, with evidence, in
 //! `tests/corpus-disputed.tsv`; the test applies that file instead of special-casing code.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use heat_core::check::{CheckOptions, SourceFile, check};
 use heat_core::diagnostic::{Code, Diagnostic, Severity};
 use heat_core::environment::Environment;

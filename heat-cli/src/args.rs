@@ -130,13 +130,13 @@ pub struct KeyValue {
 
 /// Parses `KEY=VALUE` (the value may contain `=`; the key may not be empty).
 pub fn parse_key_value(text: &str) -> Result<KeyValue, String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok(KeyValue {
-            key: key.to_string(),
-            value: value.to_string(),
+    // heat-core owns the rule (and its E2023 diagnostic), so the CLI and library agree.
+    match heat_core::parameters::parse_assignment(text) {
+        Ok((key, value)) => Ok(KeyValue { key, value }),
+        Err(diagnostic) => Err(match diagnostic.hint {
+            Some(hint) => format!("{} ({hint})", diagnostic.message),
+            None => diagnostic.message,
         }),
-        Some(_) => Err("the parameter name before '=' is empty".to_string()),
-        None => Err(format!("expected KEY=VALUE, found '{text}' (no '=')")),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The whole offline check of one template: load, parse, validate, graph, parameters.
 //! This is what `heat template validate` runs. OWNER: lead.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::environment::Environment;
 use crate::parameters::{BindMode, bind_with};
 use crate::template::load::Limits;
@@ -73,12 +73,14 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
         let mut found = Vec::new();
         let validate_options = ValidateOptions {
             extra_resource_types: registry_types(&environment),
+            max_resources_per_stack: options.limits.max_resources_per_stack,
             ..ValidateOptions::default()
         };
         found.extend(crate::validate::validate(template, &validate_options));
         let (_graph, graph_diags) = crate::graph::build(template);
         found.extend(graph_diags);
         crate::parameters::validate_defaults(template, &mut found);
+        drop_shadowed_defaults(&mut found, &diagnostics, &source.name);
         crate::parameters::check_parameter_groups(
             &template.parameter_groups,
             &template.parameters,
@@ -97,6 +99,7 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
         set_file(&mut found, &source.name);
         diagnostics.append(&mut found);
     }
+    drop_shadowed_by_short_forms(&mut diagnostics);
     sort_diagnostics(&mut diagnostics, &source.name);
     Report {
         file: source.name.clone(),
@@ -115,6 +118,47 @@ fn registry_types(environment: &Environment) -> Vec<String> {
         .chain(registry.resources.iter().flat_map(|r| r.types.iter()))
         .map(|entry| entry.name.value.clone())
         .collect()
+}
+
+/// Drops bad-default diagnostics ([`Code::BadDefault`]) at a place where the loader already
+/// reported the value (`default: !!int three` is [`Code::BadTaggedValue`]): one problem,
+/// one diagnostic.
+fn drop_shadowed_defaults(found: &mut Vec<Diagnostic>, earlier: &[Diagnostic], file: &str) {
+    let is_load_error = |d: &Diagnostic| {
+        d.is_error() && d.code.as_str().starts_with("E0") && d.file.as_deref() == Some(file)
+    };
+    found.retain(|d| {
+        d.code != Code::BadDefault
+            || !earlier
+                .iter()
+                .any(|l| is_load_error(l) && l.span.start == d.span.start)
+    });
+}
+
+/// A CloudFormation short form in a HOT template (`!Ref x`, [`Code::ShortFormInHot`]) is
+/// loaded as the map `{Ref: x}`, whose key then gets a function diagnostic of its own at the
+/// same span ("Ref is not supported in this version"). Heat reports only the load error, so
+/// function diagnostics at exactly the span of a short-form error are dropped.
+fn drop_shadowed_by_short_forms(diagnostics: &mut Vec<Diagnostic>) {
+    let short_forms: Vec<(Option<String>, crate::span::Span)> = diagnostics
+        .iter()
+        .filter(|d| d.code == Code::ShortFormInHot)
+        .map(|d| (d.file.clone(), d.span))
+        .collect();
+    if short_forms.is_empty() {
+        return;
+    }
+    diagnostics.retain(|d| {
+        let about_the_function_name = matches!(
+            d.code,
+            Code::UnknownFunction
+                | Code::FunctionNotInVersion
+                | Code::RemovedFunction
+                | Code::FunctionOutOfContext
+                | Code::PossibleFunctionTypo
+        );
+        !(about_the_function_name && short_forms.contains(&(d.file.clone(), d.span)))
+    });
 }
 
 fn set_file(diagnostics: &mut [Diagnostic], file: &str) {

@@ -239,8 +239,12 @@ codes! {
     OutputReferenceWarning = "W3002", "unresolved-output-reference-lazy";
     /// Reference checks skipped because a transform (e.g. AWS::Serverless) may satisfy them.
     TransformSkipsChecks = "W3003", "transform-skips-checks";
-    /// A deprecated function or key, still accepted.
+    /// A resource type (or function or key) that Heat has deprecated or hidden, still
+    /// accepted.
     Deprecated = "W3004", "deprecated";
+    /// A HOT map that looks like a function call but is data (as Heat reads it): a one-key
+    /// map whose key is a near miss of a function name, or a function key next to other keys.
+    PossibleFunctionTypo = "W3005", "possible-function-typo";
 }
 
 impl fmt::Display for Code {

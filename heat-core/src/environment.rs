@@ -599,6 +599,8 @@ impl Environment {
                 ..Environment::default()
             },
         };
+        // Source order; positionless ones last. Stable: one position keeps finding order.
+        diags.sort_by_key(|d| (!d.span.is_known(), d.span.start));
         (env, diags)
     }
 
@@ -1604,6 +1606,20 @@ mod tests {
 
     fn codes(diags: &[Diagnostic]) -> Vec<&'static str> {
         diags.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn diagnostics_come_in_source_order() {
+        let (_, diags) = parse("bogus: 1\nparameters:\n  a: 1\n  a: 2\nevent_sinks: 3\n");
+        let got: Vec<(&str, u32)> = diags
+            .iter()
+            .map(|d| (d.code.as_str(), d.span.start.line))
+            .collect();
+        assert_eq!(
+            got,
+            [("E2021", 1), ("W0002", 4), ("E2020", 5)],
+            "{diags:#?}"
+        );
     }
 
     #[test]

@@ -645,8 +645,9 @@ pub enum CustomCheck {
 pub struct Violation {
     /// Where the constraint was written.
     pub constraint_span: Span,
-    /// The message: the constraint's description when it has one, otherwise ours. Never
-    /// contains the value of a hidden parameter.
+    /// What is wrong, followed by the constraint's description when it has one
+    /// (`... (constraint: 'Replicas must be 1-5')`). Never contains the value of a hidden
+    /// parameter.
     pub message: String,
 }
 
@@ -755,7 +756,9 @@ pub fn check_constraint(
 ) -> Option<Violation> {
     let problem = constraint_problem(&constraint.kind, value, ty, format, hidden, custom)?;
     let message = match &constraint.description {
-        Some(desc) if !desc.trim().is_empty() => desc.trim().to_string(),
+        Some(desc) if !desc.trim().is_empty() => {
+            format!("{problem} (constraint: '{}')", truncate(desc.trim(), 200))
+        }
         _ => problem,
     };
     Some(Violation {
@@ -928,14 +931,37 @@ pub fn validate_value(
     format: Format,
     custom: CustomCheck,
 ) -> Result<ParamValue, Vec<String>> {
-    let value =
-        convert(&param.ty, raw, format).map_err(|e| vec![e.message(param.hidden).to_string()])?;
+    validate_value_at(param, raw, format, custom)
+        .map_err(|problems| problems.into_iter().map(|(m, _)| m).collect())
+}
+
+/// As [`validate_value`], with the span of the violated constraint (when there is one) next
+/// to each message.
+fn validate_value_at(
+    param: &Parameter,
+    raw: &Json,
+    format: Format,
+    custom: CustomCheck,
+) -> Result<ParamValue, Vec<(String, Option<Span>)>> {
+    let value = convert(&param.ty, raw, format)
+        .map_err(|e| vec![(e.message(param.hidden).to_string(), None)])?;
     let violations = check_constraints(param, &value, format, custom);
     if violations.is_empty() {
         Ok(value)
     } else {
-        Err(violations.into_iter().map(|v| v.message).collect())
+        Err(violations
+            .into_iter()
+            .map(|v| {
+                let span = v.constraint_span.is_known().then_some(v.constraint_span);
+                (v.message, span)
+            })
+            .collect())
     }
+}
+
+/// `LINE:COL` of a span, for hints that point into another file.
+fn at(span: Span) -> String {
+    format!("{}:{}", span.start.line, span.start.col)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1313,25 +1339,19 @@ pub fn check_default(param: &Parameter, format: Format) -> Vec<Diagnostic> {
         Ok(v) => v,
         Err(e) => {
             let tn = type_name(&param.ty, format);
-            let message = if param.hidden {
+            let d = Diagnostic::error(
+                Code::BadDefault,
+                default.span,
                 format!(
-                    "parameter {name} type {tn} has a default that is not {}: {}",
-                    type_phrase(&param.ty),
-                    e.public
-                )
-            } else if matches!(param.ty, ParameterType::Number) && matches!(raw, Json::String(_)) {
-                format!(
-                    "parameter {name} type {tn} with non-numeric default {}",
-                    shown(&raw)
-                )
-            } else {
-                format!(
-                    "parameter {name} type {tn} has a default that is not {}: {}",
-                    type_phrase(&param.ty),
-                    e.detailed
-                )
-            };
-            return vec![Diagnostic::error(Code::BadDefault, default.span, message)];
+                    "the default of parameter {name} is invalid: {}",
+                    e.message(param.hidden)
+                ),
+            )
+            .with_hint(format!(
+                "parameter {name} has type {tn}: the default must be {}",
+                type_phrase(&param.ty)
+            ));
+            return vec![d];
         }
     };
     check_constraints(param, &value, format, CustomCheck::Skip)
@@ -1343,10 +1363,7 @@ pub fn check_default(param: &Parameter, format: Format) -> Vec<Diagnostic> {
                 format!("the default of parameter {name} is invalid: {}", v.message),
             );
             if v.constraint_span.is_known() {
-                d.with_hint(format!(
-                    "the constraint is at line {}, column {}",
-                    v.constraint_span.start.line, v.constraint_span.start.col
-                ))
+                d.with_hint(format!("the constraint is at {}", at(v.constraint_span)))
             } else {
                 d
             }
@@ -1362,6 +1379,44 @@ pub fn validate_defaults(template: &Template, diags: &mut Vec<Diagnostic>) {
     let format = template.format();
     for param in &template.parameters {
         diags.extend(check_default(param, format));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter arguments
+// ---------------------------------------------------------------------------------------------
+
+/// How much of a malformed argument a message shows.
+const ARGUMENT_SHOWN: usize = 40;
+
+/// Parses one `KEY=VALUE` parameter argument (as given with `--parameter`): the text is split
+/// at the first `=`, so the value may be empty or contain `=` itself.
+///
+/// A text without `=`, or with nothing before it, is [`Code::BadParameterArgument`] (no
+/// position). The message never shows anything after an `=` (it may be a secret value), and
+/// at most the first 40 characters of the text.
+pub fn parse_assignment(text: &str) -> Result<(String, String), Diagnostic> {
+    let hint = "write parameter values as KEY=VALUE, e.g. flavor=m1.small";
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.to_string(), value.to_string())),
+        Some(_) => Err(Diagnostic::error(
+            Code::BadParameterArgument,
+            Span::default(),
+            "Malformed parameter argument '=...': the parameter name before '=' is empty",
+        )
+        .with_hint(hint)),
+        None => {
+            let shown = truncate(text, ARGUMENT_SHOWN);
+            let message = if text.trim().is_empty() {
+                "Malformed parameter argument: it is empty".to_string()
+            } else {
+                format!("Malformed parameter argument '{shown}': it has no '=' and no value")
+            };
+            Err(
+                Diagnostic::error(Code::BadParameterArgument, Span::default(), message)
+                    .with_hint(hint),
+            )
+        }
     }
 }
 
@@ -1578,15 +1633,25 @@ pub fn bind_with(
 
     for (key, _) in user {
         if template.parameter(key).is_none() {
-            let mut d = Diagnostic::error(
-                Code::UnknownParameter,
-                Span::default(),
-                format!("The Parameter ({key}) was not defined in template."),
+            let hint = match did_you_mean(key, names.iter().copied()) {
+                Some(s) => format!("did you mean '{s}'?"),
+                None if names.is_empty() => "the template declares no parameters".to_string(),
+                None => {
+                    let mut listed: Vec<&str> = names.iter().copied().take(10).collect();
+                    if names.len() > listed.len() {
+                        listed.push("...");
+                    }
+                    format!("the template's parameters are: {}", listed.join(", "))
+                }
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::UnknownParameter,
+                    Span::default(),
+                    format!("The Parameter ({key}) was not defined in template."),
+                )
+                .with_hint(hint),
             );
-            if let Some(s) = did_you_mean(key, names.iter().copied()) {
-                d = d.with_hint(format!("did you mean '{s}'?"));
-            }
-            diags.push(d);
         }
     }
     for entry in &env.parameters {
@@ -1673,7 +1738,7 @@ pub fn bind_with(
         } else {
             CustomCheck::Offline
         };
-        match validate_value(param, &raw, format, custom) {
+        match validate_value_at(param, &raw, format, custom) {
             Ok(value) => bound.insert(BoundParameter {
                 name: name.to_string(),
                 value,
@@ -1692,12 +1757,27 @@ pub fn bind_with(
                     }
                     ValueSource::TemplateDefault => "the default",
                 };
-                for message in messages {
+                // The value is given outside the template (no position, or one in an
+                // environment file): say where the parameter and its constraint are.
+                let in_template = if file.is_some() {
+                    " in the template"
+                } else {
+                    ""
+                };
+                for (message, constraint) in messages {
+                    let mut hint = format!(
+                        "parameter {name} is declared{in_template} at {}",
+                        at(param.name.span)
+                    );
+                    if let Some(c) = constraint {
+                        hint.push_str(&format!(", the constraint it fails at {}", at(c)));
+                    }
                     let d = Diagnostic::error(
                         Code::BadParameterValue,
                         span,
                         format!("parameter {name}: {origin} is invalid: {message}"),
-                    );
+                    )
+                    .with_hint(hint);
                     diags.push(env_diag(d, &file));
                 }
             }
@@ -2495,7 +2575,7 @@ mod tests {
     }
 
     #[test]
-    fn description_replaces_message() {
+    fn description_accompanies_message() {
         let c = Constraint {
             kind: ConstraintKind::Length {
                 min: Some(8.0),
@@ -2514,8 +2594,50 @@ mod tests {
         );
         assert_eq!(
             v.map(|v| v.message).as_deref(),
-            Some("Password must be at least 8 characters")
+            Some(
+                "the length is 3, it must be at least 8 (constraint: 'Password must be at \
+                 least 8 characters')"
+            )
         );
+    }
+
+    #[test]
+    fn parameter_arguments() {
+        let ok: &[(&str, (&str, &str))] = &[
+            ("flavor=m1.small", ("flavor", "m1.small")),
+            ("empty=", ("empty", "")),
+            ("query=a=b", ("query", "a=b")),
+            ("k = v", ("k ", " v")),
+        ];
+        for (text, (k, v)) in ok {
+            assert_eq!(
+                parse_assignment(text),
+                Ok((k.to_string(), v.to_string())),
+                "{text}"
+            );
+        }
+        let bad: &[(&str, &str)] = &[
+            (
+                "novalue",
+                "Malformed parameter argument 'novalue': it has no '='",
+            ),
+            ("", "it is empty"),
+            ("=hunter2", "the parameter name before '=' is empty"),
+            (" =hunter2", "the parameter name before '=' is empty"),
+        ];
+        for (text, message) in bad {
+            let d = parse_assignment(text).expect_err(text);
+            assert_eq!(d.code, Code::BadParameterArgument);
+            assert!(!d.span.is_known());
+            assert!(d.message.contains(message), "{text}: {}", d.message);
+            assert!(!d.to_string().contains("hunter2"), "{d}");
+            assert!(d.hint.as_deref().is_some_and(|h| h.contains("KEY=VALUE")));
+        }
+        // A long text (a value pasted without its name, say) is cut at 40 characters.
+        let long = "x".repeat(39) + "SECRET-TAIL";
+        let d = parse_assignment(&long).expect_err("no '='");
+        assert!(!d.message.contains("SECRET"), "{}", d.message);
+        assert!(d.message.contains(&"x".repeat(39)));
     }
 
     #[test]
@@ -2859,7 +2981,87 @@ resources: {}
         assert!(diags[0].message.contains(
             "the default of parameter a is invalid: 7 is out of range, it must be at most 5"
         ));
-        assert!(diags[0].hint.as_deref().unwrap_or("").contains("line 7"));
+        assert_eq!(diags[0].hint.as_deref(), Some("the constraint is at 7:9"));
+
+        // One wording for every bad default: "the default of parameter X is invalid: ...",
+        // with the constraint's description next to the reason.
+        let t = template(
+            "heat_template_version: 2013-05-23\nparameters:\n  n:\n    type: number\n    default: two\n  r:\n    type: number\n    default: 7\n    constraints:\n      - range: {min: 1, max: 5}\n        description: Replicas must be 1-5\n  h:\n    type: number\n    hidden: true\n    default: s3cret\nresources: {}\n",
+        );
+        let mut diags = Vec::new();
+        validate_defaults(&t, &mut diags);
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "the default of parameter n is invalid: 'two' is not a number",
+                "the default of parameter r is invalid: 7 is out of range, it must be between \
+                 1 and 5 (constraint: 'Replicas must be 1-5')",
+                "the default of parameter h is invalid: the value is not a number",
+            ]
+        );
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some("parameter n has type number: the default must be a number")
+        );
+    }
+
+    #[test]
+    fn values_from_outside_the_template_point_at_the_declaration() {
+        let t = template(TEMPLATE);
+        let (_, diags) = bind_with(
+            &t,
+            &Environment::default(),
+            &user(&[("count", "9"), ("debug", "maybe"), ("zzz", "1")]),
+            BindMode::Validate,
+        );
+        let shown: Vec<(&str, Option<&str>)> = diags
+            .iter()
+            .map(|d| (d.code.as_str(), d.hint.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "E2009",
+                    Some(
+                        "the template's parameters are: flavor, count, password, names, debug, \
+                         config"
+                    )
+                ),
+                (
+                    "E2007",
+                    Some("parameter count is declared at 6:3, the constraint it fails at 10:9")
+                ),
+                ("E2007", Some("parameter debug is declared at 20:3")),
+            ],
+            "{diags:#?}"
+        );
+        assert!(diags.iter().all(|d| !d.span.is_known() && d.file.is_none()));
+        // A value from an environment file: the diagnostic is in that file, at the value.
+        let e = env("parameters:\n  count: 9\n");
+        let (_, diags) = bind_with(&t, &e, &[], BindMode::Validate);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].file.as_deref(), Some("env.yaml"));
+        assert_eq!(diags[0].span.start.line, 2);
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some(
+                "parameter count is declared in the template at 6:3, the constraint it fails \
+                 at 10:9"
+            )
+        );
+        let empty = template("heat_template_version: 2013-05-23\nresources: {}\n");
+        let (_, diags) = bind_with(
+            &empty,
+            &Environment::default(),
+            &user(&[("a", "1")]),
+            BindMode::Validate,
+        );
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some("the template declares no parameters")
+        );
     }
 
     fn group(label: &str, names: &[&str]) -> ParameterGroup {

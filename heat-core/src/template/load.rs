@@ -35,6 +35,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Maximum number of nodes that alias expansion may produce in one document.
     pub max_alias_nodes: usize,
+    /// Maximum number of resources in one template (Heat's `max_resources_per_stack`,
+    /// default 1000; Heat's `-1`, no limit, is `usize::MAX`). Checked by validation (`E1036`).
+    pub max_resources_per_stack: usize,
 }
 
 impl Default for Limits {
@@ -43,6 +46,7 @@ impl Default for Limits {
             max_template_size: 524_288,
             max_depth: 256,
             max_alias_nodes: 100_000,
+            max_resources_per_stack: 1000,
         }
     }
 }

@@ -87,6 +87,23 @@ fn is_condition_operand(e: &Expr) -> bool {
     )
 }
 
+/// `1 item`, `2 items`.
+fn count_items(n: usize) -> String {
+    if n == 1 {
+        "1 item".to_string()
+    } else {
+        format!("{n} items")
+    }
+}
+
+/// A literal as messages show it: a string in quotes, anything else by its kind.
+fn shown(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::String(s) => format!("\"{s}\""),
+        _ => e.kind_name().to_string(),
+    }
+}
+
 impl Checker<'_> {
     fn bad(&mut self, span: Span, message: impl Into<String>, hint: Option<String>) {
         let mut d = Diagnostic::error(Code::BadArguments, span, message);
@@ -96,19 +113,68 @@ impl Checker<'_> {
         self.diags.push(d);
     }
 
-    fn usage(&mut self, span: Span, message: impl Into<String>, usage: &str) {
-        self.bad(span, message, Some(format!("usage: {usage}")));
+    /// An error whose hint is a correct call (`example`), complementing the message, which
+    /// says what is wrong.
+    fn usage(&mut self, span: Span, message: impl Into<String>, example: &str) {
+        self.bad(span, message, Some(format!("e.g. {example}")));
     }
 
     /// The items of a list argument, or `None` (after reporting) when it is not a list.
-    fn list<'e>(&mut self, arg: &'e Expr, message: &str, usage: &str) -> Option<&'e [Expr]> {
+    fn list<'e>(&mut self, arg: &'e Expr, message: &str, example: &str) -> Option<&'e [Expr]> {
         match &arg.kind {
             ExprKind::List(items) => Some(items),
             _ => {
-                self.usage(arg.span, message, usage);
+                self.usage(arg.span, message, example);
                 None
             }
         }
+    }
+
+    /// A map argument's required keys: when one is missing, reports it (at a misspelt key
+    /// when there is one, with a suggestion) and returns `false`.
+    fn required_keys(&mut self, name: &str, arg: &Expr, required: &[&str], example: &str) -> bool {
+        let Some(entries) = arg.as_map() else {
+            return true;
+        };
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|k| arg.get(k).is_none())
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        let mut reported = false;
+        for want in &missing {
+            let near = entries.iter().find(|(k, _)| {
+                !required.contains(&k.name.as_str())
+                    && crate::validate::names::closest(&k.name, [*want]).is_some()
+            });
+            if let Some((key, _)) = near {
+                self.bad(
+                    key.span,
+                    format!(
+                        "\"{name}\" has no {want} key, and does not know the key '{}'",
+                        key.name
+                    ),
+                    Some(format!("did you mean '{want}'?")),
+                );
+                reported = true;
+            }
+        }
+        if !reported {
+            let missing_list = missing.join(" and ");
+            let verb = if missing.len() == 1 { "is" } else { "are" };
+            self.usage(
+                arg.span,
+                format!(
+                    "\"{name}\" needs the keys {} ({missing_list} {verb} missing)",
+                    required.join(" and ")
+                ),
+                example,
+            );
+        }
+        false
     }
 
     fn call(&mut self, call: &Call) {
@@ -128,7 +194,11 @@ impl Checker<'_> {
                             "Argument to \"{name}\" must be a string, not {}",
                             arg.kind_name()
                         ),
-                        &format!("{{{name}: <name>}}"),
+                        if call.func == Func::GetResource {
+                            "{get_resource: my_server}"
+                        } else {
+                            "{get_file: scripts/setup.sh}"
+                        },
                     );
                 }
             }
@@ -151,21 +221,28 @@ impl Checker<'_> {
             Func::Yaql => self.yaql(arg),
             Func::If | Func::FnIf => self.if_(call.func, arg),
             Func::Equals | Func::FnEquals => {
-                let usage = format!("{{{name}: [<value_1>, <value_2>]}}");
+                let example = if call.func == Func::Equals {
+                    "{equals: [{get_param: env}, prod]}"
+                } else {
+                    "{Fn::Equals: [{Ref: Env}, prod]}"
+                };
                 if let Some(items) = self.list(
                     arg,
-                    &format!("Arguments to \"{name}\" must be of the form: [value_1, value_2]"),
-                    &usage,
+                    &format!(
+                        "Arguments to \"{name}\" must be of the form: [value_1, value_2], not {}",
+                        arg.kind_name()
+                    ),
+                    example,
                 ) && items.len() != 2
                 {
                     self.usage(
                         arg.span,
                         format!(
                             "Arguments to \"{name}\" must be of the form: [value_1, value_2] \
-                             (found {} items)",
-                            items.len()
+                             (found {})",
+                            count_items(items.len())
                         ),
-                        &usage,
+                        example,
                     );
                 }
             }
@@ -177,26 +254,28 @@ impl Checker<'_> {
                             "Argument to \"not\" must be a condition, not {}",
                             arg.kind_name()
                         ),
-                        "{not: <condition name or condition function>}",
+                        "{not: is_prod} or {not: {equals: [{get_param: env}, prod]}}",
                     );
                 }
             }
             Func::FnNot => {
-                let usage = "{Fn::Not: [<condition>]}";
+                let example = "{Fn::Not: [{Condition: IsProd}]}";
                 if let Some(items) = self.list(
                     arg,
-                    "Arguments to \"Fn::Not\" must be of the form: [condition]",
-                    usage,
+                    &format!(
+                        "Arguments to \"Fn::Not\" must be of the form: [condition], not {}",
+                        arg.kind_name()
+                    ),
+                    example,
                 ) && items.len() != 1
                 {
                     self.usage(
                         arg.span,
                         format!(
-                            "Arguments to \"Fn::Not\" must be of the form: [condition] (found {} \
-                             items)",
-                            items.len()
+                            "Arguments to \"Fn::Not\" must be of the form: [condition] (found {})",
+                            count_items(items.len())
                         ),
-                        usage,
+                        example,
                     );
                 }
             }
@@ -204,18 +283,18 @@ impl Checker<'_> {
             Func::Filter => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[values, sequence]",
                 &[Shape::ListOrNull, Shape::ListOrNull],
+                "{filter: [[b], [a, b, c]]} gives [a, c]",
             ),
             Func::MakeUrl => self.make_url(arg),
             Func::ListConcat | Func::ListConcatUnique => self.list_of_lists(name, arg),
             Func::Contains => self.fixed_list(
                 name,
                 arg,
-                2,
-                "[value1, [value1, value2]]",
+                "[value, sequence]",
                 &[Shape::Any, Shape::Sequence],
+                "{contains: [a, [a, b]]} is true",
             ),
             Func::Ref => {
                 if !is_string_or_call(arg) {
@@ -225,7 +304,7 @@ impl Checker<'_> {
                             "Every Ref object must have a single string value, not {}",
                             arg.kind_name()
                         ),
-                        "{Ref: <parameter or resource name>}",
+                        "{Ref: InstanceType}",
                     );
                 }
             }
@@ -233,44 +312,47 @@ impl Checker<'_> {
             Func::FnJoin => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[delimiter, [value, ...]]",
                 &[Shape::String, Shape::List],
+                "{Fn::Join: [\"-\", [a, b]]} gives \"a-b\"",
             ),
             Func::FnSelect => {
-                // A string index selects a key of a map (Heat); a list needs an integer.
+                // AWS: the index is an integer (or a string holding one). Heat: a string
+                // index selects a key of a map, so only a literal list needs an integer.
                 let index_shape = match arg.as_list() {
+                    _ if self.version == Version::Cfn20100909 => Shape::Index,
                     Some([_, coll]) if matches!(coll.kind, ExprKind::List(_)) => Shape::Index,
                     _ => Shape::Key,
                 };
                 self.fixed_list(
                     name,
                     arg,
-                    2,
                     "[index, collection]",
                     &[index_shape, Shape::Collection],
+                    "{Fn::Select: [1, [a, b, c]]} gives b (indexes start at 0)",
                 )
             }
             Func::FnSplit => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[delimiter, string]",
                 &[Shape::String, Shape::String],
+                "{Fn::Split: [\",\", \"a,b\"]} gives [a, b]",
             ),
             Func::FnReplace => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[{search: replacement, ...}, string]",
                 &[Shape::Map, Shape::String],
+                "{Fn::Replace: [{$host: example.com}, \"http://$host/\"]}",
             ),
             Func::FnMemberListToMap => self.fixed_list(
                 name,
                 arg,
-                3,
                 "[key_name, value_name, [member, ...]]",
                 &[Shape::String, Shape::String, Shape::List],
+                "{Fn::MemberListToMap: [Key, Value, [\".member.0.Key=k\", \".member.0.Value=v\"]]} \
+                 gives {k: v}",
             ),
             // `Fn::GetAZs: null` (as `""`) means the stack's region.
             Func::FnGetAZs if matches!(arg.kind, ExprKind::Null) => {}
@@ -280,10 +362,17 @@ impl Checker<'_> {
             | Func::Condition
             | Func::FnRefAll => {
                 if !is_string_or_call(arg) {
+                    let example = match call.func {
+                        Func::FnBase64 => "{Fn::Base64: {Fn::Sub: \"echo ${Env}\"}}",
+                        Func::FnGetAZs => "{Fn::GetAZs: \"\"} (the stack's region)",
+                        Func::FnImportValue => "{Fn::ImportValue: {Fn::Sub: \"${Network}-VpcId\"}}",
+                        Func::Condition => "{Condition: IsProd}",
+                        _ => "{Fn::RefAll: AWS::EC2::VPC::Id}",
+                    };
                     self.usage(
                         arg.span,
                         format!("{name} takes a string, not {}", arg.kind_name()),
-                        &format!("{{{name}: <string>}}"),
+                        example,
                     );
                 }
             }
@@ -296,7 +385,7 @@ impl Checker<'_> {
                     self.usage(
                         arg.span,
                         format!("Fn::Length takes a list, not {}", arg.kind_name()),
-                        "{Fn::Length: [item, ...]}",
+                        "{Fn::Length: [a, b, c]} is 3",
                     );
                 }
             }
@@ -309,7 +398,7 @@ impl Checker<'_> {
                             "Fn::ToJsonString takes a map or a list, not {}",
                             arg.kind_name()
                         ),
-                        "{Fn::ToJsonString: {key: value}}",
+                        "{Fn::ToJsonString: {key: {Ref: Value}}}",
                     );
                 }
             }
@@ -317,30 +406,34 @@ impl Checker<'_> {
             Func::FnContains => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[[value, ...], value]",
                 &[Shape::List, Shape::Any],
+                "{Fn::Contains: [[a, b], {Ref: Env}]}",
             ),
             Func::FnEachMemberEquals => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[[value, ...], value]",
                 &[Shape::List, Shape::Any],
+                "{Fn::EachMemberEquals: [{Fn::ValueOfAll: [AWS::EC2::Subnet::Id, VpcId]}, {Ref: Vpc}]}",
             ),
             Func::FnEachMemberIn => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[[value, ...], [value, ...]]",
                 &[Shape::List, Shape::List],
+                "{Fn::EachMemberIn: [{Fn::ValueOfAll: [AWS::EC2::Subnet::Id, VpcId]}, [vpc-1, vpc-2]]}",
             ),
             Func::FnValueOf | Func::FnValueOfAll => self.fixed_list(
                 name,
                 arg,
-                2,
                 "[parameter, attribute]",
                 &[Shape::String, Shape::String],
+                if call.func == Func::FnValueOf {
+                    "{Fn::ValueOf: [Subnet, VpcId]}"
+                } else {
+                    "{Fn::ValueOfAll: [AWS::EC2::Subnet::Id, VpcId]}"
+                },
             ),
             Func::FnForEach => {}
         }
@@ -360,7 +453,7 @@ impl Checker<'_> {
     }
 
     fn get_param(&mut self, arg: &Expr) {
-        let usage = "{get_param: <name>} or {get_param: [<name>, <key or index>, ...]}";
+        let usage = "{get_param: image} or {get_param: [servers, 0, name]}";
         match &arg.kind {
             ExprKind::String(_) => {}
             ExprKind::List(items) => {
@@ -422,7 +515,8 @@ impl Checker<'_> {
         } else {
             "Arguments to \"get_attr\" must be of the form [resource_name, attribute, (path), ...]"
         };
-        let usage = "{get_attr: [<resource name>, <attribute>, <key or index>, ...]}";
+        let usage = "{get_attr: [my_server, first_address]} or {get_attr: [my_server, \
+                     addresses, private, 0, addr]}";
         let ExprKind::List(items) = &arg.kind else {
             self.usage(
                 arg.span,
@@ -469,13 +563,25 @@ impl Checker<'_> {
 
     fn list_join(&mut self, arg: &Expr) {
         let multiple = self.version >= Version::Hot20151015;
-        let usage = if multiple {
-            "{list_join: [\" \", [\"str1\", \"str2\"], ...]}"
+        let (form, usage) = if multiple {
+            (
+                "[delimiter, list, ...]",
+                "{list_join: [\", \", [a, b], [c]]} gives \"a, b, c\"",
+            )
         } else {
-            "{list_join: [\" \", [\"str1\", \"str2\"]]}"
+            (
+                "[delimiter, list]",
+                "{list_join: [\", \", [a, b]]} gives \"a, b\"",
+            )
         };
-        let message = format!("Incorrect arguments to \"list_join\" should be: {usage}");
-        let Some(items) = self.list(arg, &message, usage) else {
+        let Some(items) = self.list(
+            arg,
+            &format!(
+                "Arguments to \"list_join\" must be a list {form}, not {}",
+                arg.kind_name()
+            ),
+            usage,
+        ) else {
             return;
         };
         let count_ok = if multiple {
@@ -484,7 +590,19 @@ impl Checker<'_> {
             items.len() == 2
         };
         if !count_ok {
-            self.usage(arg.span, message, usage);
+            let expected = if multiple {
+                "a delimiter and one or more lists"
+            } else {
+                "a delimiter and one list"
+            };
+            self.usage(
+                arg.span,
+                format!(
+                    "Arguments to \"list_join\" must be {expected} {form} (found {})",
+                    count_items(items.len())
+                ),
+                usage,
+            );
             return;
         }
         if !is_string_or_call(&items[0]) {
@@ -515,24 +633,25 @@ impl Checker<'_> {
     }
 
     fn str_replace(&mut self, name: &str, arg: &Expr) {
-        let usage = format!("{{{name}: {{template: <string>, params: {{<var>: <value>, ...}}}}}}");
+        let usage = format!(
+            "{{{name}: {{template: \"http://$host/\", params: {{$host: {{get_attr: [server, \
+             first_address]}}}}}}}}"
+        );
         if !matches!(arg.kind, ExprKind::Map(_)) {
             self.usage(
                 arg.span,
                 format!(
-                    "Arguments to \"{name}\" must be a map, not {}",
+                    "Arguments to \"{name}\" must be a map {{template: ..., params: ...}}, not {}",
                     arg.kind_name()
                 ),
                 &usage,
             );
             return;
         }
+        if !self.required_keys(name, arg, &["template", "params"], &usage) {
+            return;
+        }
         let (Some(template), Some(params)) = (arg.get("template"), arg.get("params")) else {
-            self.usage(
-                arg.span,
-                format!("\"{name}\" syntax should be {usage}"),
-                &usage,
-            );
             return;
         };
         if !is_string_or_call(template) {
@@ -596,24 +715,22 @@ impl Checker<'_> {
     }
 
     fn repeat(&mut self, arg: &Expr) {
-        let usage = "{repeat: {template: <value with %var%>, for_each: {%var%: [a, b, c]}}}";
+        let usage = "{repeat: {for_each: {<%port%>: [80, 443]}, template: {port: <%port%>}}}";
         if !matches!(arg.kind, ExprKind::Map(_)) {
             self.usage(
                 arg.span,
                 format!(
-                    "Arguments to \"repeat\" must be a map, not {}",
+                    "Arguments to \"repeat\" must be a map {{for_each: ..., template: ...}}, not {}",
                     arg.kind_name()
                 ),
                 usage,
             );
             return;
         }
-        let (Some(for_each), Some(_template)) = (arg.get("for_each"), arg.get("template")) else {
-            self.usage(
-                arg.span,
-                format!("\"repeat\" syntax should be {usage}"),
-                usage,
-            );
+        if !self.required_keys("repeat", arg, &["for_each", "template"], usage) {
+            return;
+        }
+        let Some(for_each) = arg.get("for_each") else {
             return;
         };
         let maps_allowed = self.version >= Version::Hot20161014;
@@ -682,7 +799,7 @@ impl Checker<'_> {
     }
 
     fn digest(&mut self, arg: &Expr) {
-        let usage = "{digest: [\"<algorithm>\", \"<value>\"]}";
+        let usage = "{digest: [sha512, {get_param: password}]}";
         let Some(items) = self.list(
             arg,
             "Argument to function \"digest\" must be a list of strings",
@@ -693,7 +810,10 @@ impl Checker<'_> {
         if items.len() != 2 {
             self.usage(
                 arg.span,
-                "Function \"digest\" usage: [\"<algorithm>\", \"<value>\"]",
+                format!(
+                    "Arguments to \"digest\" must be of the form [algorithm, value] (found {})",
+                    count_items(items.len())
+                ),
                 usage,
             );
             return;
@@ -725,13 +845,27 @@ impl Checker<'_> {
     }
 
     fn str_split(&mut self, arg: &Expr) {
-        let usage = "{str_split: [\",\", \"apples,pears\", <index>]}";
-        let message = format!("Incorrect arguments to \"str_split\" should be: {usage}");
-        let Some(items) = self.list(arg, &message, usage) else {
+        let usage = "{str_split: [\",\", \"apples,pears\", 1]} gives \"pears\"";
+        let form = "[delimiter, string, (index)]";
+        let Some(items) = self.list(
+            arg,
+            &format!(
+                "Arguments to \"str_split\" must be a list {form}, not {}",
+                arg.kind_name()
+            ),
+            usage,
+        ) else {
             return;
         };
         if !(2..=3).contains(&items.len()) {
-            self.usage(arg.span, message, usage);
+            self.usage(
+                arg.span,
+                format!(
+                    "Arguments to \"str_split\" must be of the form {form} (found {})",
+                    count_items(items.len())
+                ),
+                usage,
+            );
             return;
         }
         if !is_string_or_call(&items[0]) {
@@ -762,15 +896,21 @@ impl Checker<'_> {
         {
             self.usage(
                 index.span,
-                format!("Incorrect index to \"str_split\" should be: {usage}"),
+                format!(
+                    "Incorrect index to \"str_split\": it must be an integer, found {}",
+                    shown(index)
+                ),
                 usage,
             );
         }
     }
 
     fn list_of_maps(&mut self, name: &str, arg: &Expr, verb: &str) {
-        let usage = format!("{{{name}: [{{key1: val1}}, {{key2: val2}}]}}");
-        let message = format!("Incorrect arguments to \"{name}\" should be: {usage}");
+        let usage = format!("{{{name}: [{{a: 1}}, {{b: 2}}]}} gives {{a: 1, b: 2}}");
+        let message = format!(
+            "Arguments to \"{name}\" must be a list of maps, not {}",
+            arg.kind_name()
+        );
         let Some(items) = self.list(arg, &message, &usage) else {
             return;
         };
@@ -792,8 +932,11 @@ impl Checker<'_> {
     }
 
     fn list_of_lists(&mut self, name: &str, arg: &Expr) {
-        let usage = format!("{{{name}: [[value1, value2], [value3]]}}");
-        let message = format!("Incorrect arguments to \"{name}\" should be: {usage}");
+        let usage = format!("{{{name}: [[a, b], [c]]}} gives [a, b, c]");
+        let message = format!(
+            "Arguments to \"{name}\" must be a list of lists, not {}",
+            arg.kind_name()
+        );
         let Some(items) = self.list(arg, &message, &usage) else {
             return;
         };
@@ -815,14 +958,27 @@ impl Checker<'_> {
     }
 
     fn map_replace(&mut self, arg: &Expr) {
-        let usage =
-            "{map_replace: [{key1: val1}, {keys: {key1: new_key1}, values: {val1: new_val1}}]}";
-        let message = format!("Incorrect arguments to \"map_replace\" should be: {usage}");
-        let Some(items) = self.list(arg, &message, usage) else {
+        let usage = "{map_replace: [{k1: v1}, {keys: {k1: K1}, values: {v1: V1}}]} gives {K1: V1}";
+        let form = "[map, {keys: map, values: map}]";
+        let Some(items) = self.list(
+            arg,
+            &format!(
+                "Arguments to \"map_replace\" must be a list {form}, not {}",
+                arg.kind_name()
+            ),
+            usage,
+        ) else {
             return;
         };
         if items.len() != 2 {
-            self.usage(arg.span, message, usage);
+            self.usage(
+                arg.span,
+                format!(
+                    "Arguments to \"map_replace\" must be of the form {form} (found {})",
+                    count_items(items.len())
+                ),
+                usage,
+            );
             return;
         }
         if !is_map_or_call(&items[0]) {
@@ -860,7 +1016,7 @@ impl Checker<'_> {
     }
 
     fn yaql(&mut self, arg: &Expr) {
-        let usage = "{yaql: {expression: <yaql expression>, data: {var1: [3, 2, 1]}}}";
+        let usage = "{yaql: {expression: $.data.ports.max(), data: {ports: [80, 443]}}}";
         let ExprKind::Map(entries) = &arg.kind else {
             self.usage(
                 arg.span,
@@ -877,20 +1033,22 @@ impl Checker<'_> {
             .map(|(k, _)| k.name.as_str())
             .filter(|k| *k != "expression" && *k != "data")
             .collect();
+        if !self.required_keys("yaql", arg, &["expression"], usage) {
+            return;
+        }
         let Some(expression) = arg.get("expression") else {
-            self.usage(
-                arg.span,
-                format!("\"yaql\" syntax should be {usage}"),
-                usage,
-            );
             return;
         };
         if !unknown.is_empty() {
             self.usage(
                 arg.span,
                 format!(
-                    "\"yaql\" syntax should be {usage} (unknown keys: {})",
-                    unknown.join(", ")
+                    "\"yaql\" takes the keys expression and data, and does not know {}",
+                    unknown
+                        .iter()
+                        .map(|k| format!("'{k}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 usage,
             );
@@ -921,8 +1079,12 @@ impl Checker<'_> {
                  value_if_false]"
             )
         };
-        let usage = format!("{{{name}: [<condition>, <value if true>, <value if false>]}}");
-        let Some(items) = self.list(arg, &form, &usage) else {
+        let usage = if func == Func::If {
+            "{if: [is_prod, m1.large, m1.small]}"
+        } else {
+            "{Fn::If: [IsProd, m5.large, t3.micro]}"
+        };
+        let Some(items) = self.list(arg, &format!("{form}, not {}", arg.kind_name()), usage) else {
             return;
         };
         let count_ok = if nullable {
@@ -933,8 +1095,8 @@ impl Checker<'_> {
         if !count_ok {
             self.usage(
                 arg.span,
-                format!("{form} (found {} items)", items.len()),
-                &usage,
+                format!("{form} (found {})", count_items(items.len())),
+                usage,
             );
             return;
         }
@@ -947,40 +1109,54 @@ impl Checker<'_> {
                         "the condition of Fn::If must be a condition name, not {}",
                         cond.kind_name()
                     ),
-                    &usage,
+                    usage,
                 );
             }
         } else if !is_condition_operand(cond) {
             self.usage(
                 cond.span,
                 format!("the condition of \"{name}\" must be a condition name, a boolean or a condition function, not {}", cond.kind_name()),
-                &usage,
+                usage,
             );
         }
     }
 
     fn and_or(&mut self, func: Func, arg: &Expr) {
         let name = func.name();
-        let usage = format!("{{{name}: [<condition>, <condition>, ...]}}");
+        let usage = match func {
+            Func::And => "{and: [is_prod, {equals: [{get_param: zone}, az1]}]}",
+            Func::Or => "{or: [is_prod, {equals: [{get_param: zone}, az1]}]}",
+            Func::FnAnd => "{Fn::And: [{Condition: IsProd}, {Fn::Equals: [{Ref: Zone}, az1]}]}",
+            _ => "{Fn::Or: [{Condition: IsProd}, {Fn::Equals: [{Ref: Zone}, az1]}]}",
+        };
         let Some(items) = self.list(
             arg,
-            &format!("Arguments to \"{name}\" must be a list of conditions"),
-            &usage,
+            &format!(
+                "Arguments to \"{name}\" must be a list of conditions, not {}",
+                arg.kind_name()
+            ),
+            usage,
         ) else {
             return;
         };
         if items.len() < 2 {
             self.usage(
                 arg.span,
-                format!("The minimum number of condition arguments to \"{name}\" is 2."),
-                &usage,
+                format!(
+                    "The minimum number of condition arguments to \"{name}\" is 2 (found {}).",
+                    items.len()
+                ),
+                usage,
             );
         }
         if matches!(func, Func::FnAnd | Func::FnOr) && items.len() > 10 {
             self.usage(
                 arg.span,
-                format!("The maximum number of condition arguments to \"{name}\" is 10."),
-                &usage,
+                format!(
+                    "The maximum number of condition arguments to \"{name}\" is 10 (found {}).",
+                    items.len()
+                ),
+                usage,
             );
         }
         for item in items {
@@ -991,7 +1167,7 @@ impl Checker<'_> {
                         "Arguments to \"{name}\" must be conditions, found {}",
                         item.kind_name()
                     ),
-                    &usage,
+                    usage,
                 );
             }
         }
@@ -999,7 +1175,7 @@ impl Checker<'_> {
 
     fn make_url(&mut self, arg: &Expr) {
         let usage =
-            "{make_url: {scheme: http, host: example.com, port: 80, path: /x, query: {a: b}}}";
+            "{make_url: {scheme: https, host: example.com, port: 8443, path: /v1, query: {a: b}}}";
         let ExprKind::Map(entries) = &arg.kind else {
             self.usage(
                 arg.span,
@@ -1065,18 +1241,24 @@ impl Checker<'_> {
         }
     }
 
-    fn fixed_list(&mut self, name: &str, arg: &Expr, n: usize, form: &str, shapes: &[Shape]) {
-        let usage = format!("{{{name}: {form}}}");
+    /// A list of exactly `shapes.len()` arguments, each of its shape; `example` is a correct
+    /// call for the hint.
+    fn fixed_list(&mut self, name: &str, arg: &Expr, form: &str, shapes: &[Shape], example: &str) {
+        let n = shapes.len();
         let message = format!("Arguments to \"{name}\" must be of the form {form}");
-        let Some(items) = self.list(arg, &format!("{message}, not {}", arg.kind_name()), &usage)
+        let Some(items) = self.list(arg, &format!("{message}, not {}", arg.kind_name()), example)
         else {
             return;
         };
         if items.len() != n {
             self.usage(
                 arg.span,
-                format!("{message} ({n} items, found {})", items.len()),
-                &usage,
+                format!(
+                    "{message} (expected {}, found {})",
+                    count_items(n),
+                    items.len()
+                ),
+                example,
             );
             return;
         }
@@ -1087,16 +1269,16 @@ impl Checker<'_> {
                     format!(
                         "{message}: expected {} here, found {}",
                         shape.describe(),
-                        item.kind_name()
+                        shown(item)
                     ),
-                    &usage,
+                    example,
                 );
             }
         }
     }
 
     fn fn_getatt(&mut self, arg: &Expr) {
-        let usage = "{Fn::GetAtt: [<resource name>, <attribute name>]}";
+        let usage = "{Fn::GetAtt: [MyBucket, Arn]}";
         let form = "Arguments to \"Fn::GetAtt\" must be of the form [resource_name, attribute]";
         match &arg.kind {
             ExprKind::String(s) => {
@@ -1115,7 +1297,7 @@ impl Checker<'_> {
                 if items.len() != 2 {
                     self.usage(
                         arg.span,
-                        format!("{form} (found {} items)", items.len()),
+                        format!("{form} (found {})", count_items(items.len())),
                         usage,
                     );
                     return;
@@ -1146,7 +1328,7 @@ impl Checker<'_> {
     }
 
     fn find_in_map(&mut self, arg: &Expr) {
-        let usage = "{Fn::FindInMap: [<map name>, <top level key>, <second level key>]}";
+        let usage = "{Fn::FindInMap: [RegionMap, {Ref: AWS::Region}, AMI]}";
         let form = "Arguments to \"Fn::FindInMap\" must be of the form [map_name, top_level_key, \
                     second_level_key]";
         let Some(items) = self.list(arg, &format!("{form}, not {}", arg.kind_name()), usage) else {
@@ -1169,12 +1351,17 @@ impl Checker<'_> {
                     self.usage(
                         default.span,
                         "the fourth argument to Fn::FindInMap must be {DefaultValue: <value>}",
-                        usage,
+                        "{Fn::FindInMap: [RegionMap, {Ref: AWS::Region}, AMI, {DefaultValue: \
+                         ami-0abc}]}",
                     );
                 }
             }
             n => {
-                self.usage(arg.span, format!("{form} (found {n} items)"), usage);
+                self.usage(
+                    arg.span,
+                    format!("{form} (found {})", count_items(n)),
+                    usage,
+                );
                 return;
             }
         }
@@ -1193,7 +1380,8 @@ impl Checker<'_> {
     }
 
     fn fn_sub(&mut self, arg: &Expr) {
-        let usage = "{Fn::Sub: <string>} or {Fn::Sub: [<string>, {<var>: <value>, ...}]}";
+        let usage = "{Fn::Sub: \"arn:aws:s3:::${Bucket}/*\"} or {Fn::Sub: [\"${Name}-logs\", \
+                     {Name: {Ref: Env}}]}";
         let template = match &arg.kind {
             ExprKind::String(_) => arg,
             ExprKind::List(items) if (1..=2).contains(&items.len()) => {
@@ -1215,8 +1403,8 @@ impl Checker<'_> {
                 self.usage(
                     arg.span,
                     format!(
-                        "Fn::Sub takes a string or a list of [string, map], found {} items",
-                        items.len()
+                        "Fn::Sub takes a string or a list of [string, map], found {}",
+                        count_items(items.len())
                     ),
                     usage,
                 );
@@ -1257,7 +1445,7 @@ impl Checker<'_> {
     }
 
     fn fn_cidr(&mut self, arg: &Expr) {
-        let usage = "{Fn::Cidr: [<ip block>, <count>, <cidr bits>]}";
+        let usage = "{Fn::Cidr: [\"10.0.0.0/16\", 6, 8]} gives six /24 blocks";
         let form = "Arguments to \"Fn::Cidr\" must be of the form [ip_block, count, cidr_bits]";
         let Some(items) = self.list(arg, &format!("{form}, not {}", arg.kind_name()), usage) else {
             return;
@@ -1265,7 +1453,7 @@ impl Checker<'_> {
         if items.len() != 3 {
             self.usage(
                 arg.span,
-                format!("{form} (found {} items)", items.len()),
+                format!("{form} (found {})", count_items(items.len())),
                 usage,
             );
             return;
@@ -1308,7 +1496,8 @@ impl Checker<'_> {
             }
             return;
         }
-        let usage = "{Fn::Transform: {Name: <macro name>, Parameters: {...}}}";
+        let usage = "{Fn::Transform: {Name: AWS::Include, Parameters: {Location: \
+                     s3://bucket/part.yaml}}}";
         let ExprKind::Map(entries) = &arg.kind else {
             self.usage(
                 arg.span,
@@ -1435,6 +1624,15 @@ mod tests {
         diags
     }
 
+    /// The hint adds to the message instead of repeating it, and counts are pluralised.
+    fn assert_complementary(d: &Diagnostic) {
+        assert!(!d.message.contains(" 1 items"), "{}", d.message);
+        if let Some(hint) = &d.hint {
+            let body = hint.strip_prefix("e.g. ").unwrap_or(hint);
+            assert!(!d.message.contains(body), "{} / {hint}", d.message);
+        }
+    }
+
     /// (version, expression, None = valid / Some(message fragment) = one E3013 error)
     #[test]
     fn hot_shapes() {
@@ -1509,7 +1707,9 @@ mod tests {
             (
                 Hot20130523,
                 json!({"list_join": [",", ["a"], ["b"]]}),
-                Some("Incorrect arguments to \"list_join\""),
+                Some(
+                    "Arguments to \"list_join\" must be a delimiter and one list [delimiter, list] (found 3 items)",
+                ),
             ),
             (Hot20151015, json!({"list_join": [",", ["a"], ["b"]]}), None),
             (
@@ -1535,7 +1735,7 @@ mod tests {
             (
                 Hot20150430,
                 json!({"str_replace": {"template": "x"}}),
-                Some("syntax should be"),
+                Some("\"str_replace\" needs the keys template and params (params is missing)"),
             ),
             (
                 Hot20150430,
@@ -1581,7 +1781,7 @@ mod tests {
             (
                 Hot20150430,
                 json!({"repeat": {"template": "%x%"}}),
-                Some("\"repeat\" syntax should be"),
+                Some("\"repeat\" needs the keys for_each and template (for_each is missing)"),
             ),
             (
                 Hot20150430,
@@ -1605,7 +1805,11 @@ mod tests {
                 json!({"digest": ["crc32", "v"]}),
                 Some("Algorithm must be one of md5, sha1"),
             ),
-            (Hot20150430, json!({"digest": ["md5"]}), Some("usage")),
+            (
+                Hot20150430,
+                json!({"digest": ["md5"]}),
+                Some("[algorithm, value] (found 1 item)"),
+            ),
             (
                 Hot20150430,
                 json!({"digest": "md5"}),
@@ -1626,12 +1830,12 @@ mod tests {
             (
                 Hot20151015,
                 json!({"str_split": [","]}),
-                Some("Incorrect arguments to \"str_split\""),
+                Some("Arguments to \"str_split\" must be"),
             ),
             (
                 Hot20151015,
                 json!({"str_split": ","}),
-                Some("Incorrect arguments to \"str_split\""),
+                Some("Arguments to \"str_split\" must be"),
             ),
             (
                 Hot20160408,
@@ -1646,7 +1850,7 @@ mod tests {
             (
                 Hot20160408,
                 json!({"map_merge": {"a": 1}}),
-                Some("Incorrect arguments to \"map_merge\""),
+                Some("Arguments to \"map_merge\" must be a list of maps, not a map"),
             ),
             (
                 Hot20161014,
@@ -1661,7 +1865,9 @@ mod tests {
             (
                 Hot20161014,
                 json!({"map_replace": [{"a": 1}]}),
-                Some("Incorrect arguments to \"map_replace\""),
+                Some(
+                    "Arguments to \"map_replace\" must be of the form [map, {keys: map, values: map}] (found 1 item)",
+                ),
             ),
             (
                 Hot20161014,
@@ -1676,7 +1882,7 @@ mod tests {
             (
                 Hot20161014,
                 json!({"yaql": {"data": 1}}),
-                Some("\"yaql\" syntax should be"),
+                Some("\"yaql\" needs the keys expression (expression is missing)"),
             ),
             (Hot20161014, json!({"yaql": "x"}), Some("must be a map")),
             (Hot20161014, json!({"if": ["c", 1, 2]}), None),
@@ -1699,7 +1905,7 @@ mod tests {
             (
                 Hot20170224,
                 json!({"filter": [[1]]}),
-                Some("2 items, found 1"),
+                Some("(expected 2 items, found 1)"),
             ),
             (
                 Hot20170224,
@@ -1753,7 +1959,7 @@ mod tests {
             (
                 Hot20170901,
                 json!({"contains": ["a"]}),
-                Some("2 items, found 1"),
+                Some("(expected 2 items, found 1)"),
             ),
             (
                 Hot20170901,
@@ -1769,6 +1975,7 @@ mod tests {
                 None => assert!(d.is_empty(), "{version} {input}: {d:#?}"),
                 Some(fragment) => {
                     assert_eq!(d.len(), 1, "{version} {input}: {d:#?}");
+                    assert_complementary(&d[0]);
                     assert_eq!(d[0].code, Code::BadArguments);
                     assert!(
                         d[0].message.contains(fragment),
@@ -1788,7 +1995,7 @@ mod tests {
             (
                 Hot20161014,
                 json!({"equals": [1]}),
-                Some("[value_1, value_2] (found 1 items)"),
+                Some("[value_1, value_2] (found 1 item)"),
             ),
             (
                 Hot20161014,
@@ -1805,7 +2012,7 @@ mod tests {
             (
                 Hot20161014,
                 json!({"and": ["a"]}),
-                Some("The minimum number of condition arguments to \"and\" is 2."),
+                Some("The minimum number of condition arguments to \"and\" is 2 (found 1)."),
             ),
             (
                 Hot20161014,
@@ -1840,6 +2047,7 @@ mod tests {
                 None => assert!(d.is_empty(), "{version} {input}: {d:#?}"),
                 Some(fragment) => {
                     assert_eq!(d.len(), 1, "{version} {input}: {d:#?}");
+                    assert_complementary(&d[0]);
                     assert!(
                         d[0].message.contains(fragment),
                         "{input}: {:?} lacks {fragment:?}",
@@ -1879,7 +2087,7 @@ mod tests {
             (
                 Cfn20100909,
                 json!({"Fn::GetAtt": ["R"]}),
-                Some("[resource_name, attribute] (found 1 items)"),
+                Some("[resource_name, attribute] (found 1 item)"),
             ),
             (
                 Cfn20100909,
@@ -1899,7 +2107,7 @@ mod tests {
             (
                 Cfn20100909,
                 json!({"Fn::Join": [["a"]]}),
-                Some("2 items, found 1"),
+                Some("(expected 2 items, found 1)"),
             ),
             (Cfn20100909, json!({"Fn::Select": ["0", ["a"]]}), None),
             (
@@ -2087,6 +2295,7 @@ mod tests {
                 None => assert!(d.is_empty(), "{version} {input}: {d:#?}"),
                 Some(fragment) => {
                     assert_eq!(d.len(), 1, "{version} {input}: {d:#?}");
+                    assert_complementary(&d[0]);
                     assert!(
                         d[0].message.contains(fragment),
                         "{input}: {:?} lacks {fragment:?}",
@@ -2166,6 +2375,83 @@ mod tests {
             d[0].message
                 .contains("requires the AWS::LanguageExtensions transform")
         );
+    }
+
+    #[test]
+    fn select_index_follows_the_format() {
+        let select = |version, j| check(version, false, false, j);
+        // AWS: the index is an integer (or a string holding one), whatever the collection
+        let d = select(
+            Version::Cfn20100909,
+            json!({"Fn::Select": ["first", {"Ref": "Names"}]}),
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].message,
+            "Arguments to \"Fn::Select\" must be of the form [index, collection]: expected an \
+             integer index here, found \"first\""
+        );
+        assert_eq!(
+            d[0].hint.as_deref(),
+            Some("e.g. {Fn::Select: [1, [a, b, c]]} gives b (indexes start at 0)")
+        );
+        assert!(
+            select(
+                Version::Cfn20100909,
+                json!({"Fn::Select": ["0", {"Ref": "Names"}]})
+            )
+            .is_empty()
+        );
+        assert!(
+            select(
+                Version::Cfn20100909,
+                json!({"Fn::Select": [{"Ref": "I"}, {"Ref": "Names"}]})
+            )
+            .is_empty()
+        );
+        // Heat: a string selects a key of a map, so only a literal list needs an integer
+        for v in [Version::Heat20121212, Version::Hot20130523] {
+            assert!(select(v, json!({"Fn::Select": ["first", {"Ref": "Names"}]})).is_empty());
+            assert_eq!(select(v, json!({"Fn::Select": ["first", ["a"]]})).len(), 1);
+        }
+    }
+
+    #[test]
+    fn misspelt_keys_are_pointed_at() {
+        let n = node(&json!({"str_replace": {"template": "$a", "param": {"$a": 1}}}));
+        let mut diags = Vec::new();
+        let e = parse_expr(&n, &ExprContext::value(Version::Hot20210416), &mut diags);
+        check_expr(&e, Version::Hot20210416, false, &mut diags);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            diags[0].message,
+            "\"str_replace\" has no params key, and does not know the key 'param'"
+        );
+        assert_eq!(diags[0].hint.as_deref(), Some("did you mean 'params'?"));
+        let param_key = &n.as_map().unwrap()[0].1.as_map().unwrap()[1].0;
+        assert_eq!(diags[0].span, param_key.span);
+        // repeat and yaql too; a key far from any required one is just "missing"
+        let cases = [
+            (
+                json!({"repeat": {"for_each": {"%x%": [1]}, "templat": "%x%"}}),
+                "\"repeat\" has no template key, and does not know the key 'templat'",
+            ),
+            (
+                json!({"yaql": {"expresion": "$.data"}}),
+                "\"yaql\" has no expression key, and does not know the key 'expresion'",
+            ),
+            (
+                json!({"str_replace": {"text": "x"}}),
+                "\"str_replace\" needs the keys template and params (template and params are \
+                 missing)",
+            ),
+        ];
+        for (j, want) in cases {
+            let d = check(Version::Hot20210416, false, false, j.clone());
+            assert_eq!(d.len(), 1, "{j}: {d:?}");
+            assert_eq!(d[0].message, want);
+            assert_complementary(&d[0]);
+        }
     }
 
     #[test]

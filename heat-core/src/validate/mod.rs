@@ -11,7 +11,10 @@
 //!   need the `AWS::LanguageExtensions` transform (`E3011`);
 //! * [`references`]: names that do not resolve (`E3001`–`E3006`, `E3016`, `E3017`, and the
 //!   lazy output warning `W3002`), or the one `W3003` when a transform may define them;
-//! * [`resource_types`]: resource types offline (`W3001`).
+//! * [`resource_types`]: resource types offline (`W3001`) and the ones Heat deprecated or
+//!   hid (`W3004`);
+//! * [`unused`]: parameters nothing refers to (`W2001`);
+//! * [`check_resource_count`]: more resources than `max_resources_per_stack` (`E1036`).
 //!
 //! The dependency graph and its cycles are [`crate::graph`]'s business.
 
@@ -19,8 +22,9 @@ pub mod arity;
 pub mod names;
 pub mod references;
 pub mod resource_types;
+pub mod unused;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::template::expr::Expr;
 use crate::template::model::{DeletionPolicySpec, ResourceCondition, Template};
 
@@ -36,6 +40,9 @@ pub struct ValidateOptions {
     pub extra_resource_types: Vec<String>,
     /// Whether to check resource types at all (default `true`).
     pub check_resource_types: bool,
+    /// The most resources a template may have (Heat's `max_resources_per_stack`, default
+    /// 1000; `usize::MAX` for no limit). More is `E1036`.
+    pub max_resources_per_stack: usize,
 }
 
 impl Default for ValidateOptions {
@@ -44,11 +51,13 @@ impl Default for ValidateOptions {
             known_resource_types: None,
             extra_resource_types: Vec::new(),
             check_resource_types: true,
+            max_resources_per_stack: crate::template::load::Limits::default()
+                .max_resources_per_stack,
         }
     }
 }
 
-/// Where an expression sits in a template, for messages ("(in WebServer)").
+/// Where an expression sits in a template, for messages ("(in resource WebServer)").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Location<'a> {
     /// Anywhere in a resource definition.
@@ -62,22 +71,14 @@ pub enum Location<'a> {
 }
 
 impl Location<'_> {
-    /// The location as messages write it after "in": `WebServer`, `output Url`,
+    /// The location as messages write it after "in": `resource WebServer`, `output Url`,
     /// `condition IsProd`, `Metadata`.
     pub fn describe(&self) -> String {
         match self {
-            Location::Resource(n) => (*n).to_string(),
+            Location::Resource(n) => format!("resource {n}"),
             Location::Output(n) => format!("output {n}"),
             Location::Condition(n) => format!("condition {n}"),
             Location::Metadata => "Metadata".to_string(),
-        }
-    }
-
-    /// Like [`Location::describe`], but a resource is written `resource WebServer`.
-    pub fn describe_kind(&self) -> String {
-        match self {
-            Location::Resource(n) => format!("resource {n}"),
-            other => other.describe(),
         }
     }
 }
@@ -188,7 +189,35 @@ pub fn validate(template: &Template, options: &ValidateOptions) -> Vec<Diagnosti
     }
     references::check(template, &all, &mut diags);
     resource_types::check(template, options, &mut diags);
+    unused::check(template, &all, &mut diags);
+    check_resource_count(template, options.max_resources_per_stack, &mut diags);
     diags
+}
+
+/// More resources than Heat's `max_resources_per_stack` (`E1036`), reported at the first
+/// resource over the limit. Heat counts the resources of nested stacks too; offline only
+/// this template's own are counted.
+pub fn check_resource_count(template: &Template, limit: usize, diags: &mut Vec<Diagnostic>) {
+    let count = template.resources.len();
+    let Some(first_over) = template.resources.get(limit) else {
+        return;
+    };
+    diags.push(
+        Diagnostic::error(
+            Code::TooManyResources,
+            first_over.name.span,
+            format!(
+                "the template has {count} {}, more than the maximum of {limit} \
+                 (max_resources_per_stack); {} is the first one over",
+                if count == 1 { "resource" } else { "resources" },
+                first_over.name.value
+            ),
+        )
+        .with_hint(
+            "Heat refuses such a stack: split it into nested stacks, or raise \
+             max_resources_per_stack in heat.conf (-1 means no limit)",
+        ),
+    );
 }
 
 /// Test support: a [`Template`] built straight from JSON (no loader, no structure checks),
@@ -359,7 +388,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::template;
     use super::*;
-    use crate::diagnostic::Severity;
+    use crate::diagnostic::{Code, Severity};
     use crate::template::version::Version::{self, *};
     use serde_json::json;
 
@@ -394,12 +423,15 @@ mod tests {
                 vec![
                     (
                         "E3002",
-                        "GetAtt to undefined resource myLambdaExecutionRole (in Fn)",
+                        "GetAtt to undefined resource myLambdaExecutionRole (in resource Fn)",
                     ),
-                    ("E3017", "Fn::Sub variable ${Missing} is undefined (in Fn)"),
                     (
                         "E3017",
-                        "${Gone.Arn} refers to undefined resource Gone (in Fn)",
+                        "Fn::Sub variable ${Missing} is undefined (in resource Fn)",
+                    ),
+                    (
+                        "E3017",
+                        "${Gone.Arn} refers to undefined resource Gone (in resource Fn)",
                     ),
                 ],
             ),
@@ -423,16 +455,28 @@ mod tests {
                             "G": {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "whatever"]}}}}}),
                 vec![
                     ("E3004", "Condition Nope undefined (in condition Both)"),
-                    ("E3001", "Ref to resource R1 in condition OnRes"),
-                    ("E3004", "Fn::If Condition IsPrd undefined (in R2)"),
-                    ("E3005", "Fn::FindInMap to undefined mapping N (in R2)"),
-                    ("E3005", "key 'eu-west-1' is not in mapping M (in R2)"),
+                    (
+                        "E3001",
+                        "Ref to resource R1 in a condition: conditions can refer only to parameters (in condition OnRes)",
+                    ),
+                    ("E3004", "Fn::If Condition IsPrd undefined (in resource R2)"),
                     (
                         "E3005",
-                        "key 'amy' is not under 'us-east-1' in mapping M (in R2)",
+                        "Fn::FindInMap to undefined mapping N (in resource R2)",
                     ),
-                    ("E3004", "resource R1 Condition CreateAux undefined"),
-                    ("E3003", "DependsOn undefined resource dummy (in R1)"),
+                    (
+                        "E3005",
+                        "key 'eu-west-1' is not in mapping M (in resource R2)",
+                    ),
+                    (
+                        "E3005",
+                        "key 'amy' is not under 'us-east-1' in mapping M (in resource R2)",
+                    ),
+                    ("E3004", "Condition CreateAux undefined (in resource R1)"),
+                    (
+                        "E3003",
+                        "DependsOn undefined resource dummy (in resource R1)",
+                    ),
                 ],
             ),
             // HOT
@@ -455,23 +499,23 @@ mod tests {
                                 "p": {"value": 1, "condition": "nah"}}}),
                 vec![
                     ("E3004", "condition nope undefined (in condition d)"),
-                    ("E3006", "get_param undefined ImageId (in server)"),
+                    ("E3006", "get_param undefined ImageId (in resource server)"),
                     (
                         "E3002",
-                        "get_resource/get_attr to undefined resource instance (in server)",
+                        "get_resource to undefined resource instance (in resource server)",
                     ),
                     (
                         "E3002",
-                        "get_resource/get_attr to undefined resource server2 (in server)",
+                        "get_attr to undefined resource server2 (in resource server)",
                     ),
-                    ("E3004", "if condition e undefined (in server)"),
+                    ("E3004", "if condition e undefined (in resource server)"),
+                    ("W3002", "get_attr to undefined resource gone (in output o)"),
+                    ("E3004", "condition zz undefined (in resource server)"),
+                    ("W3002", "condition nah undefined (in output p)"),
                     (
-                        "W3002",
-                        "get_resource/get_attr to undefined resource gone (in output o)",
+                        "E3003",
+                        "depends_on undefined resource dummy (in resource server)",
                     ),
-                    ("E3004", "resource server condition zz undefined"),
-                    ("W3002", "output p condition nah undefined"),
-                    ("E3003", "depends_on undefined resource dummy (in server)"),
                 ],
             ),
             // CFN outputs: errors
@@ -585,6 +629,73 @@ mod tests {
     }
 
     #[test]
+    fn find_in_map_key_hints() {
+        let t = template(
+            Cfn20100909,
+            json!({"Mappings": {
+                    "Small": {"dev": {"Size": "t3.micro"}, "prod": {"Size": "m5.large"}},
+                    "Big": {"k0": {"a": 1}, "k1": {"a": 1}, "k2": {"a": 1}, "k3": {"a": 1},
+                            "k4": {"a": 1}, "k5": {"a": 1}, "k6": {"a": 1}, "k7": {"a": 1},
+                            "k8": {"a": 1}, "k9": {"a": 1}, "k10": {"a": 1}, "k11": {"a": 1}}},
+                   "Resources": {"R": {"Type": "AWS::S3::Bucket", "Properties": {
+                       "A": {"Fn::FindInMap": ["Small", "staging", "Size"]},
+                       "B": {"Fn::FindInMap": ["Small", "dev", "ImageId"]},
+                       "C": {"Fn::FindInMap": ["Big", "other", "a"]},
+                       "D": {"Fn::FindInMap": ["Small", "prd", "Size"]}}}}}),
+        );
+        let hints: Vec<String> = validate(&t, &ValidateOptions::default())
+            .into_iter()
+            .map(|d| {
+                assert_eq!(d.code, Code::UnknownMapping);
+                d.hint.unwrap()
+            })
+            .collect();
+        assert_eq!(
+            hints,
+            [
+                "the keys of mapping Small are 'dev', 'prod'",
+                "the keys of 'dev' in mapping Small are 'Size'",
+                "the keys of mapping Big are 'k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', \
+                 'k8', 'k9' and 2 more",
+                "did you mean 'prod'?",
+            ]
+        );
+    }
+
+    #[test]
+    fn too_many_resources() {
+        let doc = json!({"resources": {
+            "a": {"type": "OS::Heat::None"},
+            "b": {"type": "OS::Heat::None"},
+            "c": {"type": "OS::Heat::None"}}});
+        let t = template(Hot20210416, doc);
+        let with_limit = |max_resources_per_stack| {
+            let options = ValidateOptions {
+                max_resources_per_stack,
+                ..ValidateOptions::default()
+            };
+            validate(&t, &options)
+        };
+        assert!(with_limit(3).is_empty());
+        assert!(with_limit(usize::MAX).is_empty());
+        assert_eq!(ValidateOptions::default().max_resources_per_stack, 1000);
+        let d = with_limit(2);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, Code::TooManyResources);
+        assert_eq!(
+            d[0].message,
+            "the template has 3 resources, more than the maximum of 2 \
+             (max_resources_per_stack); c is the first one over"
+        );
+        assert_eq!(d[0].span, t.resources[2].name.span);
+        assert!(
+            with_limit(0)[0]
+                .message
+                .starts_with("the template has 3 resources")
+        );
+    }
+
+    #[test]
     fn language_extensions() {
         let doc = |transform: bool| {
             let mut j = json!({"Resources": {"A": {"Type": "AWS::SNS::Topic", "Properties": {
@@ -626,10 +737,10 @@ mod tests {
             locs,
             [
                 ("condition c".to_string(), true),
-                ("r".to_string(), false),
-                ("r".to_string(), false),
-                ("r".to_string(), false),
-                ("r".to_string(), true),
+                ("resource r".to_string(), false),
+                ("resource r".to_string(), false),
+                ("resource r".to_string(), false),
+                ("resource r".to_string(), true),
                 ("output o".to_string(), false),
                 ("output o".to_string(), true),
             ]

@@ -16,6 +16,32 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
     prev[b_chars.len()]
 }
 
+/// The edit distance counting a swap of two adjacent characters as one edit (optimal string
+/// alignment), so `repaet` is one typo away from `repeat`.
+pub fn typo_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: distance between a[..i] and b[..j]; three rows are enough.
+    let width = b.len() + 1;
+    let mut before: Vec<usize> = vec![0; width];
+    let mut prev: Vec<usize> = (0..width).collect();
+    let mut cur: Vec<usize> = vec![0; width];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
 /// The candidate closest to `name`, if it is close enough to be a plausible typo: a
 /// case-insensitive match, or an edit distance of at most a third of the name's length
 /// (and at least 1).
@@ -67,6 +93,24 @@ mod tests {
         for (a, b, d) in cases {
             assert_eq!(levenshtein(a, b), d, "{a} {b}");
             assert_eq!(levenshtein(b, a), d, "{b} {a}");
+        }
+    }
+
+    #[test]
+    fn typo_distances() {
+        let cases = [
+            ("", "", 0),
+            ("repaet", "repeat", 1),
+            ("ab", "ba", 1),
+            ("kitten", "sitting", 3),
+            ("get_parm", "get_param", 1),
+            ("abc", "", 3),
+            ("ca", "abc", 3),
+        ];
+        for (a, b, d) in cases {
+            assert_eq!(typo_distance(a, b), d, "{a} {b}");
+            assert_eq!(typo_distance(b, a), d, "{b} {a}");
+            assert!(typo_distance(a, b) <= levenshtein(a, b));
         }
     }
 

@@ -1,9 +1,10 @@
 //! References that do not resolve: parameters, resources, attributes' resources, conditions,
 //! mappings (and their keys), `Fn::Sub` variables, `depends_on` targets.
 //!
-//! Messages follow the words of the engines (`Ref to undefined X (in resource Y)`,
-//! `GetAtt to undefined resource X (in Y)`, `get_param undefined X (in Y)`,
-//! `depends_on undefined resource X (in Y)`, `resource Y Condition X undefined`).
+//! Messages follow the words of the engines (`Ref to undefined X`, `GetAtt to undefined
+//! resource X`, `get_attr to undefined resource X`, `get_param undefined X`, `depends_on
+//! undefined resource X`, `Condition X undefined`) and end with where the reference is:
+//! `(in resource Y)`, `(in output Y)`, `(in condition Y)` or `(in Metadata)`.
 //!
 //! A reference made only in an output is an error in AWS CloudFormation (`E3016`), but Heat
 //! reports it lazily, when the output is shown, so in HOT and Heat's 2012-12-12 dialect it is
@@ -334,7 +335,7 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
                     loc,
                     Code::UnresolvedReference,
                     r.span,
-                    format!("Ref to undefined {name} (in {})", loc.describe_kind()),
+                    format!("Ref to undefined {name} (in {})", loc.describe()),
                     did_you_mean(name, cands).or_else(|| {
                         Some("Ref names a parameter, a pseudo-parameter or a resource".to_string())
                     }),
@@ -365,16 +366,14 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
                 );
                 return;
             }
-            let message = match r.func {
-                Func::FnGetAtt => format!(
-                    "GetAtt to undefined resource {name} (in {})",
-                    loc.describe()
-                ),
-                _ => format!(
-                    "get_resource/get_attr to undefined resource {name} (in {})",
-                    loc.describe()
-                ),
+            let what = match r.func {
+                Func::FnGetAtt => "GetAtt",
+                other => other.name(),
             };
+            let message = format!(
+                "{what} to undefined resource {name} (in {})",
+                loc.describe()
+            );
             let hint = hint.or_else(|| {
                 Some(format!(
                     "{} names a resource of this template",
@@ -433,7 +432,8 @@ fn conditions_only_params(rep: &mut Reporter<'_>, loc: Location<'_>, r: &Referen
             Code::UnresolvedReference,
             r.span,
             format!(
-                "Ref to resource {} in {}: conditions can refer only to parameters",
+                "Ref to resource {} in a condition: conditions can refer only to parameters \
+                 (in {})",
                 r.name,
                 loc.describe()
             ),
@@ -469,7 +469,10 @@ fn check_find_in_map_keys(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site
                     "Fn::FindInMap key '{top}' is not in mapping {map_name} (in {})",
                     loc.describe()
                 ),
-                did_you_mean(top, cands),
+                Some(
+                    did_you_mean(top, cands.iter().copied())
+                        .unwrap_or_else(|| available_keys(&format!("mapping {map_name}"), &cands)),
+                ),
             );
             return;
         };
@@ -484,10 +487,34 @@ fn check_find_in_map_keys(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site
                     "Fn::FindInMap key '{second}' is not under '{top}' in mapping {map_name} (in {})",
                     loc.describe()
                 ),
-                did_you_mean(second, cands),
+                Some(did_you_mean(second, cands.iter().copied()).unwrap_or_else(|| {
+                    available_keys(&format!("'{top}' in mapping {map_name}"), &cands)
+                })),
             );
         }
     });
+}
+
+/// How many keys [`available_keys`] lists at most.
+const KEYS_SHOWN: usize = 10;
+
+/// "the keys of WHERE are: a, b, c" (at most [`KEYS_SHOWN`], then "and N more").
+fn available_keys(place: &str, keys: &[&str]) -> String {
+    if keys.is_empty() {
+        return format!("{place} has no keys");
+    }
+    let shown: Vec<String> = keys
+        .iter()
+        .take(KEYS_SHOWN)
+        .map(|k| format!("'{k}'"))
+        .collect();
+    let more = keys.len().saturating_sub(KEYS_SHOWN);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("the keys of {place} are {}{tail}", shown.join(", "))
 }
 
 /// `condition:` / `Condition:` fields of resources and outputs that name a condition.
@@ -521,7 +548,7 @@ fn check_condition_fields(names: &Names<'_>, rep: &mut Reporter<'_>) {
             loc,
             Code::UnknownCondition,
             name.span,
-            format!("{} {word} {} undefined", loc.describe_kind(), name.value),
+            format!("{word} {} undefined (in {})", name.value, loc.describe()),
             hint,
         );
     }
@@ -545,7 +572,7 @@ fn check_depends_on(names: &Names<'_>, rep: &mut Reporter<'_>) {
                 Code::UnknownDependency,
                 dep.span,
                 format!(
-                    "{word} undefined resource {} (in {})",
+                    "{word} undefined resource {} (in resource {})",
                     dep.value, r.name.value
                 ),
                 hint,

@@ -8,6 +8,10 @@
 //! error if it really is unknown. For AWS CloudFormation, any well-formed type name is
 //! accepted (`AWS::Service::Type`, `Custom::Name`, third-party `Org::Service::Type`,
 //! modules `Org::Service::Type::MODULE`); a malformed name is the warning.
+//!
+//! Types Heat has deprecated or hidden (its resource plugins' support status `DEPRECATED` or
+//! `HIDDEN`; most hidden ones are now placeholders that create nothing) are `W3004`, with
+//! what to use instead ([`HEAT_DEPRECATED_TYPES`]).
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::template::model::Template;
@@ -232,6 +236,306 @@ pub const HEAT_GLOBAL_ALIASES: &[&str] = &[
     "OS::Ceilometer::CombinationAlarm",
 ];
 
+/// How Heat treats a resource type it no longer recommends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deprecation {
+    /// Deprecated: it still works, but will go away.
+    Deprecated,
+    /// Hidden: no longer listed or supported, though templates may still name it.
+    Hidden,
+    /// Hidden and now a placeholder that creates nothing (so existing stacks still load).
+    Placeholder,
+}
+
+/// A resource type Heat has deprecated or hidden.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeprecatedType {
+    /// The type name.
+    pub name: &'static str,
+    /// What Heat does with it now.
+    pub status: Deprecation,
+    /// The Heat version since which it has that status.
+    pub since: &'static str,
+    /// What to do instead (names the replacement type when there is one).
+    pub advice: &'static str,
+}
+
+const fn dep(
+    name: &'static str,
+    status: Deprecation,
+    since: &'static str,
+    advice: &'static str,
+) -> DeprecatedType {
+    DeprecatedType {
+        name,
+        status,
+        since,
+        advice,
+    }
+}
+
+const RETIRED_SAHARA: &str = "the Sahara project was retired";
+const RETIRED_SENLIN: &str = "the Senlin project was retired";
+const RETIRED_MONASCA: &str = "the Monasca project was retired";
+
+/// The resource types Heat's plugins mark `DEPRECATED` or `HIDDEN` (sorted by name).
+pub const HEAT_DEPRECATED_TYPES: &[DeprecatedType] = {
+    use Deprecation::*;
+    &[
+        dep(
+            "OS::Aodh::Alarm",
+            Deprecated,
+            "10.0.0",
+            "threshold alarms need ceilometer-api, which Aodh deprecated; use \
+             OS::Aodh::GnocchiAggregationByResourcesAlarm instead",
+        ),
+        dep(
+            "OS::Aodh::CombinationAlarm",
+            Placeholder,
+            "9.0.0",
+            "Aodh removed combination alarms; use OS::Aodh::CompositeAlarm instead",
+        ),
+        dep(
+            "OS::Designate::Domain",
+            Placeholder,
+            "10.0.0",
+            "use OS::Designate::Zone instead",
+        ),
+        dep(
+            "OS::Designate::Record",
+            Placeholder,
+            "10.0.0",
+            "use OS::Designate::RecordSet instead",
+        ),
+        dep(
+            "OS::Glance::Image",
+            Placeholder,
+            "22.0.0",
+            "it needed the Glance v1 API; use OS::Glance::WebImage to import an image from a \
+             URL",
+        ),
+        dep(
+            "OS::Heat::HARestarter",
+            Placeholder,
+            "10.0.0",
+            "it was removed; nothing replaces it in Heat",
+        ),
+        dep(
+            "OS::Heat::SoftwareDeployments",
+            Hidden,
+            "7.0.0",
+            "use OS::Heat::SoftwareDeploymentGroup instead",
+        ),
+        dep(
+            "OS::Heat::StructuredDeployments",
+            Hidden,
+            "7.0.0",
+            "use OS::Heat::StructuredDeploymentGroup instead",
+        ),
+        dep(
+            "OS::Magnum::Bay",
+            Placeholder,
+            "11.0.0",
+            "use OS::Magnum::Cluster instead",
+        ),
+        dep(
+            "OS::Magnum::BayModel",
+            Hidden,
+            "11.0.0",
+            "use OS::Magnum::ClusterTemplate instead",
+        ),
+        dep(
+            "OS::Monasca::AlarmDefinition",
+            Placeholder,
+            "25.0.0",
+            RETIRED_MONASCA,
+        ),
+        dep(
+            "OS::Monasca::Notification",
+            Placeholder,
+            "25.0.0",
+            RETIRED_MONASCA,
+        ),
+        dep(
+            "OS::Neutron::HealthMonitor",
+            Placeholder,
+            "9.0.0",
+            "Neutron LBaaS v1 was removed; use OS::Octavia::HealthMonitor instead",
+        ),
+        dep(
+            "OS::Neutron::LBaaS::HealthMonitor",
+            Placeholder,
+            "21.0.0",
+            "Neutron LBaaS was removed; use OS::Octavia::HealthMonitor instead",
+        ),
+        dep(
+            "OS::Neutron::LBaaS::L7Policy",
+            Placeholder,
+            "21.0.0",
+            "Neutron LBaaS was removed; use OS::Octavia::L7Policy instead",
+        ),
+        dep(
+            "OS::Neutron::LBaaS::L7Rule",
+            Placeholder,
+            "21.0.0",
+            "Neutron LBaaS was removed; use OS::Octavia::L7Rule instead",
+        ),
+        dep(
+            "OS::Neutron::LBaaS::Listener",
+            Placeholder,
+            "21.0.0",
+            "Neutron LBaaS was removed; use OS::Octavia::Listener instead",
+        ),
+        dep(
+            "OS::Neutron::LBaaS::LoadBalancer",
+            Placeholder,
+            "21.0.0",
+            "Neutron LBaaS was removed; use OS::Octavia::LoadBalancer instead",
+        ),
+        dep(
+            "OS::Neutron::LBaaS::Pool",
+            Placeholder,
+            "21.0.0",
+            "Neutron LBaaS was removed; use OS::Octavia::Pool instead",
+        ),
+        dep(
+            "OS::Neutron::LBaaS::PoolMember",
+            Placeholder,
+            "21.0.0",
+            "Neutron LBaaS was removed; use OS::Octavia::PoolMember instead",
+        ),
+        dep(
+            "OS::Neutron::LoadBalancer",
+            Placeholder,
+            "9.0.0",
+            "Neutron LBaaS v1 was removed; use OS::Octavia::LoadBalancer instead",
+        ),
+        dep(
+            "OS::Neutron::Pool",
+            Placeholder,
+            "9.0.0",
+            "Neutron LBaaS v1 was removed; use OS::Octavia::Pool instead",
+        ),
+        dep(
+            "OS::Neutron::PoolMember",
+            Placeholder,
+            "9.0.0",
+            "Neutron LBaaS v1 was removed; use OS::Octavia::PoolMember instead",
+        ),
+        dep(
+            "OS::Neutron::RouterGateway",
+            Hidden,
+            "5.0.0",
+            "set the external_gateway_info property of the OS::Neutron::Router instead",
+        ),
+        dep(
+            "OS::Nova::FloatingIP",
+            Hidden,
+            "11.0.0",
+            "use OS::Neutron::FloatingIP instead",
+        ),
+        dep(
+            "OS::Nova::FloatingIPAssociation",
+            Hidden,
+            "11.0.0",
+            "use OS::Neutron::FloatingIPAssociation instead",
+        ),
+        dep("OS::Sahara::Cluster", Placeholder, "23.0.0", RETIRED_SAHARA),
+        dep(
+            "OS::Sahara::ClusterTemplate",
+            Placeholder,
+            "23.0.0",
+            RETIRED_SAHARA,
+        ),
+        dep(
+            "OS::Sahara::DataSource",
+            Placeholder,
+            "23.0.0",
+            RETIRED_SAHARA,
+        ),
+        dep(
+            "OS::Sahara::ImageRegistry",
+            Placeholder,
+            "23.0.0",
+            RETIRED_SAHARA,
+        ),
+        dep("OS::Sahara::Job", Placeholder, "23.0.0", RETIRED_SAHARA),
+        dep(
+            "OS::Sahara::JobBinary",
+            Placeholder,
+            "23.0.0",
+            RETIRED_SAHARA,
+        ),
+        dep(
+            "OS::Sahara::NodeGroupTemplate",
+            Placeholder,
+            "23.0.0",
+            RETIRED_SAHARA,
+        ),
+        dep("OS::Senlin::Cluster", Placeholder, "23.0.0", RETIRED_SENLIN),
+        dep("OS::Senlin::Node", Placeholder, "23.0.0", RETIRED_SENLIN),
+        dep("OS::Senlin::Policy", Placeholder, "23.0.0", RETIRED_SENLIN),
+        dep("OS::Senlin::Profile", Placeholder, "23.0.0", RETIRED_SENLIN),
+        dep(
+            "OS::Senlin::Receiver",
+            Placeholder,
+            "23.0.0",
+            RETIRED_SENLIN,
+        ),
+        dep(
+            "OS::Vitrage::Template",
+            Placeholder,
+            "27.0.0",
+            "the Vitrage project was retired",
+        ),
+    ]
+};
+
+/// Names Heat's global environment maps to another type (an alias inherits the target's
+/// deprecation).
+pub const HEAT_TYPE_ALIASES: &[(&str, &str)] = &[
+    ("OS::Ceilometer::Alarm", "OS::Aodh::Alarm"),
+    (
+        "OS::Ceilometer::CombinationAlarm",
+        "OS::Aodh::CombinationAlarm",
+    ),
+    (
+        "OS::Ceilometer::GnocchiAggregationByMetricsAlarm",
+        "OS::Aodh::GnocchiAggregationByMetricsAlarm",
+    ),
+    (
+        "OS::Ceilometer::GnocchiAggregationByResourcesAlarm",
+        "OS::Aodh::GnocchiAggregationByResourcesAlarm",
+    ),
+    (
+        "OS::Ceilometer::GnocchiResourcesAlarm",
+        "OS::Aodh::GnocchiResourcesAlarm",
+    ),
+    ("OS::Metering::Alarm", "OS::Aodh::Alarm"),
+];
+
+/// The type an alias of Heat's global environment stands for (`OS::Quantum::Net` →
+/// `OS::Neutron::Net`, `OS::Ceilometer::Alarm` → `OS::Aodh::Alarm`), if `ty` is one.
+pub fn alias_target(ty: &str) -> Option<String> {
+    if let Some((_, to)) = HEAT_TYPE_ALIASES.iter().find(|(from, _)| *from == ty) {
+        return Some((*to).to_string());
+    }
+    HEAT_PREFIX_ALIASES
+        .iter()
+        .find_map(|(from, to)| ty.strip_prefix(from).map(|rest| format!("{to}{rest}")))
+}
+
+/// Whether Heat deprecated or hid `ty` (directly or through an alias): the entry and, for an
+/// alias, the type it stands for.
+pub fn deprecation(ty: &str) -> Option<(&'static DeprecatedType, Option<String>)> {
+    let find = |name: &str| HEAT_DEPRECATED_TYPES.iter().find(|d| d.name == name);
+    if let Some(d) = find(ty) {
+        return Some((d, None));
+    }
+    let target = alias_target(ty)?;
+    find(&target).map(|d| (d, Some(target)))
+}
+
 /// Prefix aliases of Heat's global environment (`OS::Quantum*` → `OS::Neutron*`): a type
 /// with the first prefix is known when the same type with the second prefix is.
 pub const HEAT_PREFIX_ALIASES: &[(&str, &str)] = &[("OS::Quantum", "OS::Neutron")];
@@ -318,6 +622,7 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
         if ty.is_empty() || is_template_reference(ty) {
             continue;
         }
+        check_deprecated(res, options, diags);
         match format {
             Format::Cfn => {
                 if !is_well_formed_cfn_type(ty)
@@ -366,6 +671,48 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
             }
         }
     }
+}
+
+/// `W3004` for a resource whose type Heat deprecated or hid (unless the environment's
+/// registry maps the name to something else).
+fn check_deprecated(
+    res: &crate::template::model::Resource,
+    options: &ValidateOptions,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let ty = res.ty.value.as_str();
+    if options
+        .extra_resource_types
+        .iter()
+        .any(|p| glob_match(p, ty))
+    {
+        return;
+    }
+    let Some((entry, via)) = deprecation(ty) else {
+        return;
+    };
+    let what = match &via {
+        Some(target) => format!("'{ty}' (an alias of {target})"),
+        None => format!("'{ty}'"),
+    };
+    let since = entry.since;
+    let status = match entry.status {
+        Deprecation::Deprecated => format!("which Heat has deprecated since {since}"),
+        Deprecation::Hidden => format!("which Heat no longer supports (hidden since {since})"),
+        Deprecation::Placeholder => {
+            format!(
+                "which Heat has removed: since {since} it is a placeholder that creates nothing"
+            )
+        }
+    };
+    diags.push(
+        Diagnostic::warning(
+            Code::Deprecated,
+            res.ty.span,
+            format!("resource {} has type {what}, {status}", res.name.value),
+        )
+        .with_hint(entry.advice),
+    );
 }
 
 #[cfg(test)]
@@ -445,11 +792,97 @@ mod tests {
         let t = template(version, doc);
         let mut d = Vec::new();
         check(&t, opts, &mut d);
+        d.retain(|d| d.code != Code::Deprecated);
         assert!(d.iter().all(|d| d.code == Code::UnknownResourceType
             && d.severity == crate::diagnostic::Severity::Warning));
         d.into_iter()
             .map(|d| format!("{} | {}", d.message, d.hint.unwrap_or_default()))
             .collect()
+    }
+
+    #[test]
+    fn deprecated_list() {
+        let names: Vec<&str> = HEAT_DEPRECATED_TYPES.iter().map(|d| d.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, names, "sorted and unique");
+        for d in HEAT_DEPRECATED_TYPES {
+            assert!(HEAT_RESOURCE_TYPES.contains(&d.name), "{}", d.name);
+            // a named replacement is a type Heat has and supports
+            for word in d.advice.split([' ', ',', ';']) {
+                if word.starts_with("OS::") {
+                    assert!(HEAT_RESOURCE_TYPES.contains(&word), "{word}");
+                    assert!(deprecation(word).is_none(), "{word}");
+                }
+            }
+        }
+        for (from, to) in HEAT_TYPE_ALIASES {
+            assert!(HEAT_GLOBAL_ALIASES.contains(from), "{from}");
+            assert!(HEAT_RESOURCE_TYPES.contains(to), "{to}");
+        }
+    }
+
+    #[test]
+    fn deprecated_types_warn() {
+        let doc = json!({"resources": {
+            "deployments": {"type": "OS::Heat::SoftwareDeployments"},
+            "alarm": {"type": "OS::Ceilometer::Alarm"},
+            "lb": {"type": "OS::Quantum::LoadBalancer"},
+            "cluster": {"type": "OS::Senlin::Cluster"},
+            "ok": {"type": "OS::Heat::SoftwareDeploymentGroup"}}});
+        let t = template(Version::Hot20210416, doc.clone());
+        let mut d = Vec::new();
+        check(&t, &ValidateOptions::default(), &mut d);
+        let got: Vec<(String, String)> = d
+            .iter()
+            .map(|d| {
+                assert_eq!(d.code, Code::Deprecated);
+                assert_eq!(d.severity, crate::diagnostic::Severity::Warning);
+                (d.message.clone(), d.hint.clone().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "resource deployments has type 'OS::Heat::SoftwareDeployments', which Heat \
+                     no longer supports (hidden since 7.0.0)"
+                        .to_string(),
+                    "use OS::Heat::SoftwareDeploymentGroup instead".to_string()
+                ),
+                (
+                    "resource alarm has type 'OS::Ceilometer::Alarm' (an alias of \
+                     OS::Aodh::Alarm), which Heat has deprecated since 10.0.0"
+                        .to_string(),
+                    "threshold alarms need ceilometer-api, which Aodh deprecated; use \
+                     OS::Aodh::GnocchiAggregationByResourcesAlarm instead"
+                        .to_string()
+                ),
+                (
+                    "resource lb has type 'OS::Quantum::LoadBalancer' (an alias of \
+                     OS::Neutron::LoadBalancer), which Heat has removed: since 9.0.0 it is a \
+                     placeholder that creates nothing"
+                        .to_string(),
+                    "Neutron LBaaS v1 was removed; use OS::Octavia::LoadBalancer instead"
+                        .to_string()
+                ),
+                (
+                    "resource cluster has type 'OS::Senlin::Cluster', which Heat has removed: \
+                     since 23.0.0 it is a placeholder that creates nothing"
+                        .to_string(),
+                    "the Senlin project was retired".to_string()
+                ),
+            ]
+        );
+        // an environment that maps the name decides what it is
+        let mapped = ValidateOptions {
+            extra_resource_types: vec!["OS::Senlin::*".to_string()],
+            ..ValidateOptions::default()
+        };
+        let mut d = Vec::new();
+        check(&t, &mapped, &mut d);
+        assert_eq!(d.len(), 3);
     }
 
     #[test]

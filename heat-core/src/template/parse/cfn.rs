@@ -13,9 +13,10 @@ use crate::template::node::{Key, Node, Value};
 use crate::template::parse::expr::{ExprContext, parse_expr};
 use crate::template::parse::parameters::{parse_parameter_groups, parse_parameters};
 use crate::template::parse::util::{
-    cfn_condition_field, check_resource_name, deletion_policy, depends_on, is_call, kind,
-    last_wins, map_or_call, resource_type, same_word, section_entries, spanned_key, string_field,
-    suggest, unknown_name_hint, value_span,
+    cfn_condition_field, check_resource_name, deletion_policy, depends_on, is_call,
+    is_function_key, kind, last_wins, map_or_call, missing_output_value, resource_type, same_word,
+    scalar_definition_hint, section_entries, short_scalar, spanned_key, string_field, suggest,
+    unknown_name_hint, value_span,
 };
 use crate::template::version::{Format, Version};
 
@@ -182,17 +183,31 @@ pub(crate) fn parse_cfn(
     });
     if aws && resources_empty && !tf.any {
         // Point at the Resources key, or at the top of the template when there is none.
-        let span = section("Resources")
+        let present = section("Resources");
+        let span = present
             .or_else(|| entries.first().copied())
             .map_or(Span::default(), |(k, _)| k.span);
+        let (why, hint) = if present.is_some() {
+            (
+                "the Resources section is empty",
+                "add at least one resource to the Resources section",
+            )
+        } else {
+            (
+                "there is no Resources section",
+                "add a Resources section with at least one resource",
+            )
+        };
         diags.push(
             Diagnostic::warning(
                 Code::NoResources,
                 span,
-                "the template has no resources: Heat accepts an empty stack, AWS \
-                 CloudFormation requires at least one resource (missing Resources section)",
+                format!(
+                    "the template has no resources ({why}): Heat accepts an empty stack, AWS \
+                     CloudFormation requires at least one resource"
+                ),
             )
-            .with_hint("add a Resources section with at least one resource"),
+            .with_hint(hint),
         );
     }
     if let Some((key, node)) = section("Outputs") {
@@ -523,6 +538,8 @@ fn parse_resource(
             d = d.with_hint("Fn::ForEach loops need Transform: AWS::LanguageExtensions");
         } else if node.is_null() {
             d = d.with_hint("each resource must contain a Type key");
+        } else if let Some(h) = scalar_definition_hint(name, node, "Type") {
+            d = d.with_hint(h);
         }
         diags.push(d);
         return resource;
@@ -590,7 +607,7 @@ fn parse_resource(
         diags.push(d);
     }
 
-    resource.ty = resource_type(name, entries, "Type", diags);
+    resource.ty = resource_type(name, entries, "Type", version, diags);
     let rname = name.name.as_str();
     if let Some((k, v)) = field(entries, "Properties") {
         resource.properties = map_or_call(rname, k, v, Code::PropertiesNotAMapping, version, diags);
@@ -631,6 +648,51 @@ fn parse_resource(
     resource
 }
 
+/// An `Export` that is not a map with a `Name` key.
+fn bad_export(output: &str, key: &Key, node: &Node) -> Diagnostic {
+    let span = value_span(key, node);
+    let (message, hint) = match node.as_map() {
+        Some([(k, _)]) if is_function_key(&k.name) => (
+            format!(
+                "the Export of output '{output}' is a {} call; Export must be a map with a \
+                 Name key",
+                k.name
+            ),
+            format!(
+                "put the call under Name: `Export: {{Name: {{{}: ...}}}}`",
+                k.name
+            ),
+        ),
+        Some(entries) => {
+            let keys: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
+            let hint = match keys.iter().find_map(|k| suggest(k, &["Name"]).map(|_| *k)) {
+                Some(k) => format!("did you mean 'Name' (not '{k}')?"),
+                None if keys.is_empty() => "write `Export: {Name: my-exported-name}`".to_string(),
+                None => format!(
+                    "Export has one key, Name (this one has: {}): write `Export: {{Name: \
+                     my-exported-name}}`",
+                    keys.join(", ")
+                ),
+            };
+            (
+                format!("the Export of output '{output}' has no Name key"),
+                hint,
+            )
+        }
+        None => (
+            format!(
+                "the Export of output '{output}' must be a map with a Name key, found {}",
+                kind(node)
+            ),
+            match short_scalar(node) {
+                Some(s) => format!("write `Export: {{Name: {s}}}`"),
+                None => "write `Export: {Name: my-exported-name}`".to_string(),
+            },
+        ),
+    };
+    Diagnostic::error(Code::BadExport, span, message).with_hint(hint)
+}
+
 /// One output definition.
 fn parse_output(
     name: &Key,
@@ -641,7 +703,7 @@ fn parse_output(
 ) -> Option<Output> {
     let aws = version.format() == Format::Cfn;
     let Some(entries) = node.as_map() else {
-        diags.push(Diagnostic::error(
+        let d = Diagnostic::error(
             Code::OutputNotAMapping,
             value_span(name, node),
             format!(
@@ -649,7 +711,18 @@ fn parse_output(
                 name.name,
                 kind(node)
             ),
-        ));
+        );
+        let hint = if AWS_OUTPUT_KEYS.contains(&name.name.as_str()) {
+            format!(
+                "'{}' looks like an output key: output definitions go under their name \
+                 (Outputs: {{MyOutput: {{Value: ...}}}})",
+                name.name
+            )
+        } else {
+            scalar_definition_hint(name, node, "Value")
+                .unwrap_or_else(|| format!("write `{}: {{Value: ...}}`", name.name))
+        };
+        diags.push(d.with_hint(hint));
         return None;
     };
     let allowed = if aws {
@@ -657,9 +730,16 @@ fn parse_output(
     } else {
         HEAT_OUTPUT_KEYS
     };
+    // Without a Value, one diagnostic says what was written instead.
+    let (missing_value, explained) = if field(entries, "Value").is_none() {
+        let (d, key) = missing_output_value(name, entries, "Value", "CloudFormation");
+        (Some(d), key)
+    } else {
+        (None, None)
+    };
     for (key, _) in entries {
         let k = key.name.as_str();
-        if allowed.contains(&k) {
+        if allowed.contains(&k) || explained.is_some_and(|e| std::ptr::eq(e, key)) {
             continue;
         }
         let hint = unknown_name_hint(k, allowed, "output keys");
@@ -678,21 +758,10 @@ fn parse_output(
         };
         diags.push(d.with_hint(hint));
     }
-    let Some((_, value)) = field(entries, "Value") else {
-        let mut d = Diagnostic::error(
-            Code::OutputMissingValue,
-            name.span,
-            format!(
-                "output '{}' has no Value: each output definition must contain a Value key",
-                name.name
-            ),
-        );
-        if field(entries, "value").is_some() {
-            d = d.with_hint("CloudFormation spells it 'Value'");
-        }
+    if let Some(d) = missing_value {
         diags.push(d);
-        return None;
-    };
+    }
+    let (_, value) = field(entries, "Value")?;
     let ctx = ExprContext {
         version,
         in_condition: false,
@@ -742,18 +811,7 @@ fn parse_output(
             if v.get("Name").is_some() {
                 export = Some(parse_expr(v, &ctx, diags));
             } else {
-                diags.push(
-                    Diagnostic::error(
-                        Code::BadExport,
-                        value_span(k, v),
-                        format!(
-                            "the Export of output '{}' must be a map with a Name key, found {}",
-                            name.name,
-                            kind(v)
-                        ),
-                    )
-                    .with_hint("Export: {Name: my-exported-name}"),
-                );
+                diags.push(bad_export(&name.name, k, v));
             }
         }
     }
@@ -1366,9 +1424,98 @@ mod tests {
               Resource_attr:
                 value: 1
             ");
+        assert_eq!(codes(&p), ["E1021"]);
         let d = find(&p, "E1021");
         assert!(d.message.contains("must contain a Value key"));
-        assert_eq!(d.hint.as_deref(), Some("CloudFormation spells it 'Value'"));
+        assert!(
+            d.message
+                .contains("it has 'value', but CloudFormation spells the key 'Value'")
+        );
+        assert_eq!(d.hint.as_deref(), Some("did you mean 'Value'?"));
+
+        // One diagnostic for each output, saying what was written instead of a Value.
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources:
+              Queue: {Type: AWS::SQS::Queue}
+            Outputs:
+              QueueArn: !GetAtt Queue.Arn
+              QueueUrl:
+                value: !Ref Queue
+              Region: us-east-1
+              Export: x
+            ");
+        let msgs: Vec<String> = p.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            msgs,
+            [
+                "5:3: error[E1021]: output 'QueueArn' has no Value: its definition is a bare \
+                 Fn::GetAtt call; each output definition must contain a Value key\n  hint: put \
+                 the call under Value: write `QueueArn: {Value: {Fn::GetAtt: ...}}`",
+                "6:3: error[E1021]: output 'QueueUrl' has no Value: it has 'value', but \
+                 CloudFormation spells the key 'Value'; each output definition must contain a \
+                 Value key\n  hint: did you mean 'Value'?",
+                "8:11: error[E1020]: Output definitions must be a map: output 'Region' is a \
+                 string\n  hint: write `Region: {Value: us-east-1}`",
+                "9:11: error[E1020]: Output definitions must be a map: output 'Export' is a \
+                 string\n  hint: 'Export' looks like an output key: output definitions go \
+                 under their name (Outputs: {MyOutput: {Value: ...}})",
+            ]
+        );
+
+        // Export: a call instead of a map, a map without Name, a scalar.
+        let p = run(r#"
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources:
+              Vpc: {Type: AWS::EC2::VPC}
+            Outputs:
+              A:
+                Value: 1
+                Export: {"Fn::Sub": "${AWS::StackName}-a"}
+              B:
+                Value: 2
+                Export: {Value: b}
+              C:
+                Value: 3
+                Export: {name: c}
+              D:
+                Value: 4
+                Export: d
+            "#);
+        let shown: Vec<(&str, &str, Option<&str>)> = p
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.as_str(), d.hint.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "E3018",
+                    "the Export of output 'A' is a Fn::Sub call; Export must be a map with a \
+                     Name key",
+                    Some("put the call under Name: `Export: {Name: {Fn::Sub: ...}}`")
+                ),
+                (
+                    "E3018",
+                    "the Export of output 'B' has no Name key",
+                    Some(
+                        "Export has one key, Name (this one has: Value): write `Export: {Name: \
+                         my-exported-name}`"
+                    )
+                ),
+                (
+                    "E3018",
+                    "the Export of output 'C' has no Name key",
+                    Some("did you mean 'Name' (not 'name')?")
+                ),
+                (
+                    "E3018",
+                    "the Export of output 'D' must be a map with a Name key, found a string",
+                    Some("write `Export: {Name: d}`")
+                ),
+            ]
+        );
         let p = run("
             HeatTemplateFormatVersion: '2012-12-12'
             Outputs:
@@ -1378,6 +1525,104 @@ mod tests {
         let d = find(&p, "E1020");
         assert!(d.message.contains("Output definitions must be a map"));
         assert!(d.message.contains("Resource_attr") && d.message.contains("a string"));
+    }
+
+    #[test]
+    fn no_resources_says_which() {
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources: {}
+            ");
+        let d = find(&p, "W1004");
+        assert!(
+            d.message.contains("(the Resources section is empty)"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.span.start.line, 2);
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Description: nothing
+            ");
+        let d = find(&p, "W1004");
+        assert!(
+            d.message.contains("(there is no Resources section)"),
+            "{}",
+            d.message
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("add a Resources section with at least one resource")
+        );
+    }
+
+    #[test]
+    fn resource_hints() {
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources:
+              Bucket: AWS::S3::Bucket
+              Queue:
+                type: AWS::SQS::Queue
+            ");
+        assert_eq!(codes(&p), ["E1010", "E1011", "E1013"]);
+        assert_eq!(
+            find(&p, "E1010").hint.as_deref(),
+            Some("write `Bucket: {Type: AWS::S3::Bucket}`")
+        );
+        assert_eq!(
+            find(&p, "E1011").hint.as_deref(),
+            Some("it has 'type' (line 5), which is not 'Type': keys are case-sensitive")
+        );
+    }
+
+    #[test]
+    fn rain_module_as_type_is_an_unknown_function() {
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Resources:
+              Network:
+                Type: !Rain::Module ../modules/vpc.yml
+              Other:
+                Type: {Ref: T}
+            ");
+        assert_eq!(codes(&p), ["E3010", "E1012"], "{:#?}", p.diagnostics);
+        let d = find(&p, "E3010");
+        assert!(d.message.contains("Fn::Rain::Module"), "{}", d.message);
+        assert_eq!(d.span.start.line, 4);
+        assert!(
+            find(&p, "E1012")
+                .message
+                .contains("Resource Other Type must be a string")
+        );
+    }
+
+    #[test]
+    fn parameter_groups_written_as_a_map() {
+        let p = run("
+            AWSTemplateFormatVersion: 2010-09-09
+            Metadata:
+              AWS::CloudFormation::Interface:
+                ParameterGroups:
+                  Label: {default: Network}
+                  Parameters: [VpcId]
+            Parameters:
+              VpcId: {Type: String}
+            Resources:
+              B: {Type: AWS::S3::Bucket}
+            ");
+        assert_eq!(codes(&p), ["E2010"]);
+        let d = find(&p, "E2010");
+        assert_eq!(d.span.start.line, 5);
+        assert!(
+            d.message
+                .contains("ParameterGroups must be a list, found a map")
+        );
+        assert!(
+            p.template
+                .as_ref()
+                .is_some_and(|t| t.parameter_groups.is_empty())
+        );
     }
 
     #[test]

@@ -11,11 +11,16 @@
 //!   function there is `E3014`, Heat's "invalid in this context"). Outside conditions the
 //!   condition-only names (`equals`, `not`, `and`, `or`) are plain data, as in Heat (e.g.
 //!   Aodh composite alarm rules use `and`/`or` keys). Multi-key maps are always data.
+//!   What Heat silently treats as data but was most likely meant as a call is the warning
+//!   `W3005`: a one-key map whose key is a near miss of a function name (`get_parm`,
+//!   `str_joinn` → `list_join`; common data keys such as `container` are exempt), or a
+//!   function key of this version next to other keys (`{get_param: x, default: y}`).
 //! * AWS CloudFormation: `Ref` and every `Fn::*` key. Unknown `Fn::` names are `E3010`
 //!   (and stay data); `Condition` is a function only inside conditions (elsewhere, e.g. in
 //!   IAM policies, it is data); `Fn::ForEach::<loop>` keys are data whose value is parsed;
 //!   condition functions outside conditions and `Rules` functions outside rules are
-//!   `E3014`; a `Ref`/`Fn::` key next to other keys is `E3015`.
+//!   `E3014`; a `Ref`/`Fn::` key next to other keys is `E3015` (once per map, naming every
+//!   function key).
 //! * Heat's 2012-12-12 dialect: its 11 functions; AWS-only `Fn::` names are `E3011`.
 //!
 //! The first argument of `if` / `Fn::If` is parsed in condition context, as Heat does.
@@ -77,6 +82,7 @@ fn parse_map(
     ctx: &ExprContext,
     diags: &mut Vec<Diagnostic>,
 ) -> Expr {
+    let format = ctx.version.format();
     if let [(key, value)] = entries {
         if let Some(func) = recognise(key, ctx, diags) {
             let arg = parse_args(func, value, ctx, diags);
@@ -89,8 +95,13 @@ fn parse_map(
                 node.span,
             );
         }
-    } else if ctx.version.format() == Format::Cfn {
+        if format == Format::Hot {
+            check_hot_typo(key, ctx, diags);
+        }
+    } else if format == Format::Cfn {
         check_siblings(entries, diags);
+    } else if format == Format::Hot {
+        check_hot_siblings(entries, ctx, diags);
     }
     let parsed = entries
         .iter()
@@ -99,36 +110,53 @@ fn parse_map(
     Expr::new(ExprKind::Map(parsed), node.span)
 }
 
-/// In AWS CloudFormation, a `Ref` or `Fn::` key must be alone in its map.
+/// In AWS CloudFormation, a `Ref` or `Fn::` key must be alone in its map. Reported once per
+/// map, at its first function key, naming every function key.
 fn check_siblings(entries: &[(Key, Node)], diags: &mut Vec<Diagnostic>) {
-    for (key, _) in entries {
-        let name = key.name.as_str();
-        let is_function_key = name == "Ref"
+    let is_function_key = |name: &str| {
+        name == "Ref"
             || (name.starts_with("Fn::")
                 && !name.starts_with("Fn::ForEach::")
-                && name != "Fn::Transform");
-        if !is_function_key {
-            continue;
-        }
-        let others: Vec<&str> = entries
-            .iter()
-            .map(|(k, _)| k.name.as_str())
-            .filter(|n| *n != name)
-            .collect();
-        diags.push(
-            Diagnostic::error(
-                Code::FunctionWithSiblings,
-                key.span,
-                format!(
-                    "{name} must be the only key of its map, but the map also has {}",
-                    quote_list(&others)
-                ),
-            )
-            .with_hint(format!(
-                "move the other keys out, or the map is plain data and {name} is not called"
-            )),
-        );
-    }
+                && name != "Fn::Transform")
+    };
+    let (funcs, others): (Vec<&Key>, Vec<&Key>) = entries
+        .iter()
+        .map(|(k, _)| k)
+        .partition(|k| is_function_key(&k.name));
+    let Some(first) = funcs.first() else { return };
+    let others: Vec<&str> = others.iter().map(|k| k.name.as_str()).collect();
+    let d = if let [only] = funcs.as_slice() {
+        let name = only.name.as_str();
+        Diagnostic::error(
+            Code::FunctionWithSiblings,
+            first.span,
+            format!(
+                "{name} must be the only key of its map, but the map also has {}",
+                quote_list(&others)
+            ),
+        )
+        .with_hint(format!(
+            "move the other keys out, or the map is plain data and {name} is not called"
+        ))
+    } else {
+        let names: Vec<&str> = funcs.iter().map(|k| k.name.as_str()).collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (the map also has {})", quote_list(&others))
+        };
+        Diagnostic::error(
+            Code::FunctionWithSiblings,
+            first.span,
+            format!(
+                "one map has the function keys {}, but a function must be the only key of \
+                 its map{also}",
+                and_list(&names)
+            ),
+        )
+        .with_hint("write each call as a map of its own; as written, none of them is called")
+    };
+    diags.push(d);
 }
 
 fn quote_list(names: &[&str]) -> String {
@@ -137,6 +165,163 @@ fn quote_list(names: &[&str]) -> String {
         .map(|n| format!("'{n}'"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Near misses of HOT function names that are ordinary data keys (Swift `container`, the
+/// `get_input` of structured software configs, ...).
+const NOT_FUNCTION_TYPOS: &[&str] = &["container", "containers", "filters", "get_input", "yaml"];
+
+/// Prefixes only HOT function names have; a key with one of them is meant as a call.
+const HOT_FUNCTION_PREFIXES: &[&str] = &["get_", "list_", "map_", "str_"];
+
+/// The HOT function names a map key could mean here: the version's functions (and, in
+/// conditions, its condition functions; outside them the condition-only names are data).
+fn hot_function_names(ctx: &ExprContext) -> Vec<&'static str> {
+    let version = ctx.version;
+    let in_condition = ctx.in_condition && version.has_conditions();
+    let mut names: Vec<&'static str> = functions::functions(version)
+        .iter()
+        .filter(|i| in_condition || !functions::is_condition_only(Format::Hot, i.func))
+        .map(|i| i.name)
+        .collect();
+    if in_condition {
+        for info in functions::condition_functions(version) {
+            if !names.contains(&info.name) {
+                names.push(info.name);
+            }
+        }
+    }
+    names
+}
+
+/// Whether a HOT key names a function callable here (a live function of the version; the
+/// condition-only ones only in conditions).
+fn is_hot_function_here(name: &str, ctx: &ExprContext) -> bool {
+    match functions::lookup(ctx.version, name) {
+        Availability::Live(func) => {
+            (ctx.in_condition && ctx.version.has_conditions())
+                || !functions::is_condition_only(Format::Hot, func)
+        }
+        _ => false,
+    }
+}
+
+/// The HOT function a data key probably means: a close spelling (at most one edit for names
+/// shorter than 8 characters, two for longer ones; case differences are free), or for a key
+/// with a function prefix (`str_joinn`), the function whose last word matches the key's.
+/// `None` when no function stands out (`get_vm_id` may well be data, e.g. a Mistral task).
+fn intended_function(name: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(usize, &'static str)> = None;
+    for cand in candidates.iter().copied() {
+        let d = if cand.to_lowercase() == lower {
+            0
+        } else {
+            crate::validate::names::typo_distance(name, cand)
+        };
+        let limit = if cand.len() >= 8 { 2 } else { 1 };
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, cand));
+        }
+    }
+    if let Some((_, cand)) = best {
+        return Some(cand);
+    }
+    let prefix = HOT_FUNCTION_PREFIXES
+        .iter()
+        .find(|p| lower.starts_with(*p))?;
+    let rest = &lower[prefix.len()..];
+    // The function whose last word is (a near miss of, or a prefix of) the key's last word.
+    let last_word = |c: &str| c.rsplit('_').next().unwrap_or(c).to_string();
+    let words: Vec<String> = candidates.iter().map(|c| last_word(c)).collect();
+    let key_word = last_word(rest);
+    candidates
+        .iter()
+        .zip(&words)
+        .find(|(_, w)| {
+            **w == key_word
+                || (w.len() >= 4 && key_word.starts_with(w.as_str()))
+                || (w.len() >= 4 && crate::validate::names::typo_distance(&key_word, w) == 1)
+        })
+        .map(|(cand, _)| *cand)
+}
+
+/// HOT: a one-key map whose key is not a function but looks like a misspelt one is data, as
+/// in Heat; warn, since the author most likely meant the call.
+fn check_hot_typo(key: &Key, ctx: &ExprContext, diags: &mut Vec<Diagnostic>) {
+    let name = key.name.as_str();
+    if name.starts_with("Fn::")
+        || name.chars().count() < 4
+        || NOT_FUNCTION_TYPOS.contains(&name)
+        || functions::lookup(ctx.version, name) != Availability::Unknown
+    {
+        return;
+    }
+    let Some(func) = intended_function(name, &hot_function_names(ctx)) else {
+        return;
+    };
+    let hint = format!("did you mean {func}?");
+    diags.push(
+        Diagnostic::warning(
+            Code::PossibleFunctionTypo,
+            key.span,
+            format!(
+                "'{name}' is not a function in heat_template_version {}, so this map is \
+                 passed on as data",
+                ctx.version.date()
+            ),
+        )
+        .with_hint(hint),
+    );
+}
+
+/// HOT: a function key next to other keys is not called (Heat treats the map as data); warn.
+fn check_hot_siblings(entries: &[(Key, Node)], ctx: &ExprContext, diags: &mut Vec<Diagnostic>) {
+    let (funcs, others): (Vec<&Key>, Vec<&Key>) = entries
+        .iter()
+        .map(|(k, _)| k)
+        .partition(|k| is_hot_function_here(&k.name, ctx));
+    let Some(first) = funcs.first() else { return };
+    let names: Vec<&str> = funcs.iter().map(|k| k.name.as_str()).collect();
+    let others: Vec<&str> = others.iter().map(|k| k.name.as_str()).collect();
+    let message = match (names.as_slice(), others.is_empty()) {
+        ([one], _) => format!(
+            "{one} is not called: a function must be the only key of its map, but this map \
+             also has {}",
+            quote_list(&others)
+        ),
+        (_, true) => format!(
+            "{} are not called: a function must be the only key of its map",
+            and_list(&names)
+        ),
+        (_, false) => format!(
+            "{} are not called: a function must be the only key of its map, but this map \
+             also has {}",
+            and_list(&names),
+            quote_list(&others)
+        ),
+    };
+    let hint = if names == ["get_param"] && others.contains(&"default") {
+        "get_param takes no default: give the parameter a default in its definition \
+         (Heat passes this map on as data)"
+            .to_string()
+    } else {
+        format!(
+            "Heat passes this map on as data; move the other keys out to call {}",
+            first.name
+        )
+    };
+    diags
+        .push(Diagnostic::warning(Code::PossibleFunctionTypo, first.span, message).with_hint(hint));
 }
 
 /// Decides whether a one-key map's key is a function call here; reports misuse.
@@ -548,11 +733,108 @@ mod tests {
                 Some(Func::FnJoin),
                 vec!["E3012"],
             ),
-            // multi-key maps are data in HOT, silently
+            // multi-key maps are data in HOT; a function key among them is a warning
             (
                 Hot20210416,
                 false,
                 json!({"get_attr": ["a", "b"], "x": 1}),
+                None,
+                vec!["W3005"],
+            ),
+            (
+                Hot20210416,
+                false,
+                json!({"image": "a", "flavor": "b"}),
+                None,
+                vec![],
+            ),
+            // ... but not a condition-only name outside conditions, nor a removed function
+            (
+                Hot20210416,
+                false,
+                json!({"and": [], "or": []}),
+                None,
+                vec![],
+            ),
+            (
+                Hot20210416,
+                false,
+                json!({"Fn::Join": [], "x": 1}),
+                None,
+                vec![],
+            ),
+            (
+                Hot20210416,
+                true,
+                json!({"equals": [1, 1], "x": 1}),
+                None,
+                vec!["W3005"],
+            ),
+            // one-key near misses of function names are warnings in HOT
+            (
+                Hot20210416,
+                false,
+                json!({"get_parm": "p"}),
+                None,
+                vec!["W3005"],
+            ),
+            (
+                Hot20210416,
+                false,
+                json!({"Get_Param": "p"}),
+                None,
+                vec!["W3005"],
+            ),
+            (
+                Hot20210416,
+                false,
+                json!({"str_joinn": []}),
+                None,
+                vec!["W3005"],
+            ),
+            (
+                Hot20210416,
+                false,
+                json!({"list_jion": []}),
+                None,
+                vec!["W3005"],
+            ),
+            (
+                Hot20210416,
+                false,
+                json!({"repaet": {}}),
+                None,
+                vec!["W3005"],
+            ),
+            // ... not common data keys, short keys or far-off names
+            (Hot20210416, false, json!({"container": "c"}), None, vec![]),
+            (Hot20210416, false, json!({"get_input": "i"}), None, vec![]),
+            (Hot20210416, false, json!({"net": "n"}), None, vec![]),
+            (Hot20210416, false, json!({"port": "p"}), None, vec![]),
+            (Hot20210416, false, json!({"files": "f"}), None, vec![]),
+            (Hot20210416, false, json!({"direct": "d"}), None, vec![]),
+            (Hot20210416, false, json!({"user_data": "d"}), None, vec![]),
+            // ... nor names that are functions of another version (E3011 or data)
+            (
+                Hot20130523,
+                false,
+                json!({"yaql": {}}),
+                Some(Func::Yaql),
+                vec!["E3011"],
+            ),
+            (
+                Hot20210416,
+                false,
+                json!({"Fn::Selct": [0, []]}),
+                None,
+                vec![],
+            ),
+            // AWS and Heat's CFN dialect do not warn about data keys
+            (Cfn20100909, false, json!({"get_parm": "p"}), None, vec![]),
+            (
+                Heat20121212,
+                false,
+                json!({"get_param": "p", "x": 1}),
                 None,
                 vec![],
             ),
@@ -823,6 +1105,79 @@ mod tests {
         );
         // the span points at the key
         assert_eq!(d[0].span.start.line, 4);
+    }
+
+    #[test]
+    fn siblings_are_reported_once_per_map() {
+        let (_, d) = parse(
+            Version::Cfn20100909,
+            false,
+            json!({"Ref": "Env", "Fn::Join": ["-", []], "Other": 1}),
+        );
+        assert_eq!(codes(&d), ["E3015"]);
+        assert_eq!(
+            d[0].message,
+            "one map has the function keys Ref and Fn::Join, but a function must be the only \
+             key of its map (the map also has 'Other')"
+        );
+        // at the first function key
+        assert_eq!(d[0].span.start.line, 2);
+        let (_, d) = parse(
+            Version::Cfn20100909,
+            false,
+            json!({"Ref": "Env", "Fn::Join": ["-", []]}),
+        );
+        assert_eq!(codes(&d), ["E3015"]);
+        assert!(
+            d[0].message.ends_with("the only key of its map"),
+            "{}",
+            d[0].message
+        );
+    }
+
+    #[test]
+    fn hot_typo_and_sibling_messages() {
+        let one = |j: serde_json::Value| {
+            let (_, d) = parse(Version::Hot20210416, false, j);
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert_eq!(d[0].severity, crate::diagnostic::Severity::Warning);
+            (d[0].message.clone(), d[0].hint.clone().unwrap_or_default())
+        };
+        let (m, h) = one(json!({"get_parm": "p"}));
+        assert_eq!(
+            m,
+            "'get_parm' is not a function in heat_template_version 2021-04-16, so this map is \
+             passed on as data"
+        );
+        assert_eq!(h, "did you mean get_param?");
+        assert_eq!(one(json!({"str_joinn": []})).1, "did you mean list_join?");
+        assert_eq!(
+            one(json!({"get_attribute": []})).1,
+            "did you mean get_attr?"
+        );
+        // a prefix alone is not enough (Mistral task names like get_vm_id are data)
+        let (_, d) = parse(Version::Hot20210416, false, json!({"get_vm_id": "x"}));
+        assert!(d.is_empty(), "{d:?}");
+        let (m, h) = one(json!({"get_param": "image", "default": "cirros"}));
+        assert_eq!(
+            m,
+            "get_param is not called: a function must be the only key of its map, but this \
+             map also has 'default'"
+        );
+        assert!(h.starts_with("get_param takes no default"), "{h}");
+        let (m, h) = one(json!({"get_attr": ["a", "b"], "get_resource": "r"}));
+        assert_eq!(
+            m,
+            "get_attr and get_resource are not called: a function must be the only key of its \
+             map"
+        );
+        assert_eq!(
+            h,
+            "Heat passes this map on as data; move the other keys out to call get_attr"
+        );
+        // in conditions the condition functions count
+        let (_, d) = parse(Version::Hot20161014, true, json!({"equls": [1, 2]}));
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean equals?"));
     }
 
     #[test]

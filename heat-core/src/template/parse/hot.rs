@@ -10,8 +10,8 @@ use crate::template::parse::expr::{ExprContext, parse_expr};
 use crate::template::parse::parameters::{parse_parameter_groups, parse_parameters};
 use crate::template::parse::util::{
     check_resource_name, deletion_policy, depends_on, hot_condition_field, is_call, kind,
-    map_or_call, resource_type, same_word, section_entries, spanned_key, string_field, suggest,
-    unknown_name_hint, value_span,
+    map_or_call, missing_output_value, resource_type, same_word, scalar_definition_hint,
+    section_entries, spanned_key, string_field, suggest, unknown_name_hint, value_span,
 };
 use crate::template::version::Version;
 
@@ -296,6 +296,8 @@ fn parse_resource(
             ));
         } else if node.is_null() {
             d = d.with_hint("each resource must contain a type key");
+        } else if let Some(h) = scalar_definition_hint(name, node, "type") {
+            d = d.with_hint(h);
         }
         diags.push(d);
         return resource;
@@ -340,7 +342,7 @@ fn parse_resource(
         );
     }
 
-    resource.ty = resource_type(name, entries, "type", diags);
+    resource.ty = resource_type(name, entries, "type", version, diags);
     let rname = name.name.as_str();
     if let Some((k, v)) = field(entries, "properties") {
         resource.properties = map_or_call(rname, k, v, Code::PropertiesNotAMapping, version, diags);
@@ -422,7 +424,7 @@ fn parse_output(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Output> {
     let Some(entries) = node.as_map() else {
-        diags.push(Diagnostic::error(
+        let d = Diagnostic::error(
             Code::OutputNotAMapping,
             value_span(name, node),
             format!(
@@ -430,13 +432,31 @@ fn parse_output(
                 name.name,
                 kind(node)
             ),
-        ));
+        );
+        let hint = if output_keys(Version::Hot20161014).contains(&name.name.as_str()) {
+            format!(
+                "'{}' looks like an output key: output definitions go under their name \
+                 (outputs: {{my_output: {{value: ...}}}})",
+                name.name
+            )
+        } else {
+            scalar_definition_hint(name, node, "value")
+                .unwrap_or_else(|| format!("write `{}: {{value: ...}}`", name.name))
+        };
+        diags.push(d.with_hint(hint));
         return None;
     };
     let allowed = output_keys(version);
+    // Without a value, one diagnostic says what was written instead.
+    let (missing_value, explained) = if field(entries, "value").is_none() {
+        let (d, key) = missing_output_value(name, entries, "value", "HOT");
+        (Some(d), key)
+    } else {
+        (None, None)
+    };
     for (key, _) in entries {
         let k = key.name.as_str();
-        if allowed.contains(&k) {
+        if allowed.contains(&k) || explained.is_some_and(|e| std::ptr::eq(e, key)) {
             continue;
         }
         let hint = if k == "condition" {
@@ -458,21 +478,10 @@ fn parse_output(
             .with_hint(hint),
         );
     }
-    let Some((_, value)) = field(entries, "value") else {
-        let mut d = Diagnostic::error(
-            Code::OutputMissingValue,
-            name.span,
-            format!(
-                "output '{}' has no value: each output definition must contain a value key",
-                name.name
-            ),
-        );
-        if field(entries, "Value").is_some() {
-            d = d.with_hint("HOT spells it 'value'");
-        }
+    if let Some(d) = missing_value {
         diags.push(d);
-        return None;
-    };
+    }
+    let (_, value) = field(entries, "value")?;
     let ctx = ExprContext {
         version,
         in_condition: false,
@@ -1105,6 +1114,26 @@ mod tests {
                     description: output1
                     Value: value1
                 ",
+                &["E1021"],
+            ),
+            (
+                "output written as a call",
+                "
+                heat_template_version: 2013-05-23
+                outputs:
+                  ip: {get_attr: [server, first_address]}
+                ",
+                &["E1021"],
+            ),
+            (
+                "a call and other keys: the keys are reported",
+                "
+                heat_template_version: 2013-05-23
+                outputs:
+                  ip:
+                    get_attr: [server, first_address]
+                    description: the address
+                ",
                 &["E1021", "W1001"],
             ),
             (
@@ -1174,7 +1203,70 @@ mod tests {
             ");
         let d = find(&p, "E1021");
         assert!(d.message.contains("must contain a value key"));
-        assert_eq!(d.hint.as_deref(), Some("HOT spells it 'value'"));
+        assert!(
+            d.message
+                .contains("it has 'Value', but HOT spells the key 'value'")
+        );
+        assert_eq!(d.hint.as_deref(), Some("did you mean 'value'?"));
+        assert_eq!(d.span.start.line, 3);
+
+        let p = run("
+            heat_template_version: 2013-05-23
+            outputs:
+              ip: {get_attr: [server, first_address]}
+              name:
+                description: no value
+              address: 10.0.0.1
+              value: 1
+            ");
+        let msgs: Vec<String> = p.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            msgs,
+            [
+                "3:3: error[E1021]: output 'ip' has no value: its definition is a bare get_attr \
+                 call; each output definition must contain a value key\n  hint: put the call \
+                 under value: write `ip: {value: {get_attr: ...}}`",
+                "4:3: error[E1021]: output 'name' has no value: each output definition must \
+                 contain a value key\n  hint: write `name: {value: ...}`",
+                "6:12: error[E1020]: Output definitions must be a map: output 'address' is a \
+                 string\n  hint: write `address: {value: 10.0.0.1}`",
+                "7:10: error[E1020]: Output definitions must be a map: output 'value' is a \
+                 number\n  hint: 'value' looks like an output key: output definitions go under \
+                 their name (outputs: {my_output: {value: ...}})",
+            ]
+        );
+    }
+
+    #[test]
+    fn resource_hints() {
+        let p = run("
+            heat_template_version: 2013-05-23
+            resources:
+              server: OS::Nova::Server
+              resource1:
+                Type: AWS::EC2::Instance
+              \" \":
+                type: OS::Heat::None
+              \"\":
+                type: OS::Heat::None
+            ");
+        let msgs: Vec<String> = p.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            msgs,
+            [
+                "3:11: error[E1010]: resource 'server' is not a mapping, found a string\n  \
+                 hint: write `server: {type: OS::Nova::Server}`",
+                // Both are reported (Heat names both), the missing type pointing at the key.
+                "4:3: error[E1011]: resource 'resource1' has no type: each resource must \
+                 contain a type key\n  hint: it has 'Type' (line 5), which is not 'type': keys \
+                 are case-sensitive",
+                "5:5: error[E1013]: resource 'resource1' has unknown key 'Type'\n  hint: HOT \
+                 spells it 'type'",
+                "6:3: error[E1034]: the resource name \" \" is only white space\n  hint: name \
+                 the resource with letters, digits, '-' or '_'",
+                "8:3: error[E1034]: a resource name must not be empty",
+            ]
+        );
     }
 
     #[test]

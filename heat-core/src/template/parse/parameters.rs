@@ -360,7 +360,9 @@ pub fn parse_parameters(
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (key, def) in entries {
+    // A name written twice: the last definition is the one (the duplicate is reported by
+    // the structure parser).
+    for (key, def) in crate::template::parse::util::last_wins(entries) {
         let mut ctx = Ctx {
             version,
             name: &key.name,
@@ -371,12 +373,11 @@ pub fn parse_parameters(
         } else {
             parse_cfn(&mut ctx, key, def)
         };
-        if let Some((param, type_ok)) = parsed {
-            if type_ok {
-                check_constraint_types(&param, version.format(), diags);
-            }
-            out.push(param);
+        let (param, type_ok) = parsed;
+        if type_ok {
+            check_constraint_types(&param, version.format(), diags);
         }
+        out.push(param);
     }
     out
 }
@@ -429,12 +430,21 @@ fn check_constraint_types(param: &Parameter, format: Format, diags: &mut Vec<Dia
     }
 }
 
-fn not_a_map(ctx: &mut Ctx<'_>, key: &Key, def: &Node) {
+/// Reports a parameter definition that is not a map. The parameter is still declared (as a
+/// string without constraints), so that its uses are not reported as undefined too.
+fn not_a_map(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
     let name = ctx.name;
-    let hint = if ctx.version.is_hot() {
-        "write the parameter as a map, e.g. `type: string`"
+    let (ty, default) = if ctx.version.is_hot() {
+        ("type: string", "default")
     } else {
-        "write the parameter as a map, e.g. `Type: String`"
+        ("Type: String", "Default")
+    };
+    let hint = match &def.value {
+        Value::String(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => format!(
+            "write the parameter as a map; if this value was meant as its default: \
+             `{name}: {{{ty}, {default}: ...}}`"
+        ),
+        _ => format!("write the parameter as a map, e.g. `{name}: {{{ty}}}`"),
     };
     ctx.error_hint(
         Code::ParameterNotAMapping,
@@ -449,6 +459,11 @@ fn not_a_map(ctx: &mut Ctx<'_>, key: &Key, def: &Node) {
         ),
         hint,
     );
+    let ty_span = key.span;
+    (
+        new_parameter(key, def, ParameterType::String, ty_span),
+        false,
+    )
 }
 
 fn unknown_key(ctx: &mut Ctx<'_>, key: &Key, known: &[&str]) {
@@ -494,15 +509,41 @@ fn parse_type(
         return (ParameterType::String, key.span, false);
     };
     let Some(text) = node.as_str() else {
-        let shown = match &node.value {
-            Value::Null => "None".to_string(),
-            Value::Map(_) => "a map (functions are not allowed here)".to_string(),
-            _ => node.kind_name().to_string(),
+        let hot = ctx.version.is_hot();
+        let types = if hot {
+            HOT_TYPES.join(", ")
+        } else {
+            "String, Number, CommaDelimitedList, ...".to_string()
         };
-        ctx.error(
+        // `type: {json: true}`: a map whose only key is a type name.
+        let meant = node
+            .as_map()
+            .and_then(|entries| match entries {
+                [(k, _)] => Some(k.name.as_str()),
+                _ => None,
+            })
+            .filter(|k| {
+                if hot {
+                    hot_type(k).is_some()
+                } else {
+                    cfn_type(k, ctx.version).is_some()
+                }
+            });
+        let hint = match (&node.value, meant) {
+            (_, Some(t)) => format!("did you mean `{type_key}: {t}`?"),
+            (Value::Map(_), None) => {
+                format!("functions are not allowed here; write one of the types: {types}")
+            }
+            _ => format!("write one of the types: {types}"),
+        };
+        ctx.error_hint(
             Code::UnknownParameterType,
             node.span,
-            format!("parameter {name} has unknown {type_key} {shown}"),
+            format!(
+                "parameter {name}: {type_key} must be a string, found {}",
+                node.kind_name()
+            ),
+            hint,
         );
         return (ParameterType::String, node.span, false);
     };
@@ -550,10 +591,9 @@ fn new_parameter(key: &Key, def: &Node, ty: ParameterType, ty_span: Span) -> Par
     }
 }
 
-fn parse_hot(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> Option<(Parameter, bool)> {
+fn parse_hot(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
     let Some(entries) = def.as_map() else {
-        not_a_map(ctx, key, def);
-        return None;
+        return not_a_map(ctx, key, def);
     };
     let with_tags = ctx.version >= Version::Hot20180302;
     let mut known: Vec<&str> = HOT_KEYS.to_vec();
@@ -581,7 +621,7 @@ fn parse_hot(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> Option<(Parameter, boo
             _ => unknown_key(ctx, k, &known),
         }
     }
-    Some((param, type_ok))
+    (param, type_ok)
 }
 
 fn parse_tags(ctx: &mut Ctx<'_>, node: &Node) -> Vec<String> {
@@ -590,7 +630,10 @@ fn parse_tags(ctx: &mut Ctx<'_>, node: &Node) -> Vec<String> {
         ctx.error(
             Code::BadParameterField,
             node.span,
-            format!("Tags property should be a list for parameter: {name}"),
+            format!(
+                "'tags' of parameter {name} must be a list, found {}",
+                node.kind_name()
+            ),
         );
         return Vec::new();
     };
@@ -602,7 +645,7 @@ fn parse_tags(ctx: &mut Ctx<'_>, node: &Node) -> Vec<String> {
                 Code::BadParameterField,
                 item.span,
                 format!(
-                    "a tag of parameter {name} must be a string, found {}",
+                    "'tags' of parameter {name} must be a list of strings, found {} in the list",
                     item.kind_name()
                 ),
             ),
@@ -758,10 +801,12 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                     Code::BadConstraint,
                     kind_key.span,
                     format!(
-                        "No constraint expressed (parameter {name}): modulo is not available in {}",
+                        "Invalid parameter constraints for parameter {name}: the modulo \
+                         constraint needs heat_template_version 2017-02-24 or later (this \
+                         template is {})",
                         ctx.version.date()
                     ),
-                    "the modulo constraint needs heat_template_version 2017-02-24 or later",
+                    "use a range constraint, or raise heat_template_version",
                 );
                 return None;
             }
@@ -772,7 +817,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                 ctx.constraint_error(
                     kind_node.span,
                     format!(
-                        "AllowedValues must be a list, found {}",
+                        "allowed_values must be a list, found {}",
                         kind_node.kind_name()
                     ),
                 );
@@ -785,7 +830,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                 ctx.constraint_error(
                     kind_node.span,
                     format!(
-                        "AllowedPattern must be a string, found {}",
+                        "allowed_pattern must be a string, found {}",
                         kind_node.kind_name()
                     ),
                 );
@@ -794,7 +839,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
             if let Err(e) = check_pattern(pattern) {
                 ctx.constraint_error(
                     kind_node.span,
-                    format!("AllowedPattern is not a valid regular expression: {e}"),
+                    format!("allowed_pattern is not a valid regular expression: {e}"),
                 );
                 return None;
             }
@@ -904,10 +949,9 @@ fn allowed_values(ctx: &mut Ctx<'_>, values: &[Node]) -> Option<ConstraintKind> 
     good.then_some(ConstraintKind::AllowedValues(out))
 }
 
-fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> Option<(Parameter, bool)> {
+fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
     let Some(entries) = def.as_map() else {
-        not_a_map(ctx, key, def);
-        return None;
+        return not_a_map(ctx, key, def);
     };
     let aws = ctx.version.format() == Format::Cfn;
     let (ty, ty_span, type_ok) = parse_type(ctx, key, def, "Type");
@@ -938,10 +982,11 @@ fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> Option<(Parameter, boo
             "Default" => {
                 if v.is_null() && aws {
                     let name = ctx.name;
-                    ctx.error(
+                    ctx.error_hint(
                         Code::BadParameterField,
                         v.span,
-                        format!("the Default of parameter {name} is null"),
+                        format!("'Default' of parameter {name} must be a value, found null"),
+                        "give a value, or remove Default",
                     );
                 }
                 param.default = (!v.is_null()).then(|| v.clone());
@@ -1035,11 +1080,13 @@ fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> Option<(Parameter, boo
     }
     param.constraints.extend(allowed);
     param.constraints.extend(pattern);
-    Some((param, type_ok))
+    (param, type_ok)
 }
 
-/// Parses a HOT `parameter_groups` section (or CFN `AWS::CloudFormation::Interface`
-/// `ParameterGroups`, or the `AWS::CloudFormation::Interface` map itself).
+/// Parses a HOT `parameter_groups` section, or the value of CFN `Metadata:
+/// AWS::CloudFormation::Interface: ParameterGroups` (the list itself, not the `Interface`
+/// map around it). Either must be a list of groups; anything else but null is
+/// [`Code::BadParameterGroups`].
 ///
 /// Which parameters the groups name is checked by
 /// [`crate::parameters::check_parameter_groups`], which needs the parameters.
@@ -1054,14 +1101,7 @@ pub fn parse_parameter_groups(
     if version.is_hot() {
         parse_hot_groups(section, diags)
     } else {
-        let list = match section.as_map() {
-            Some(_) => match section.get("ParameterGroups") {
-                Some(list) => list,
-                None => return Vec::new(),
-            },
-            None => section,
-        };
-        parse_cfn_groups(list, diags)
+        parse_cfn_groups(section, diags)
     }
 }
 
@@ -1179,14 +1219,21 @@ fn parse_hot_groups(section: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Paramete
 
 fn parse_cfn_groups(list: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ParameterGroup> {
     let Some(groups) = list.as_seq() else {
-        diags.push(Diagnostic::error(
+        let mut d = Diagnostic::error(
             Code::BadParameterGroups,
             list.span,
             format!(
                 "AWS::CloudFormation::Interface ParameterGroups must be a list, found {}",
                 list.kind_name()
             ),
-        ));
+        );
+        if list.as_map().is_some() {
+            d = d.with_hint(
+                "write each group as a list item: `ParameterGroups: [{Label: {default: ...}, \
+                 Parameters: [...]}]`",
+            );
+        }
+        diags.push(d);
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -1320,7 +1367,7 @@ pub(crate) mod tests {
                 HOT13,
                 "p:\n  type: {get_param: x}\n",
                 &["E2003"],
-                "unknown type a map",
+                "parameter p: type must be a string, found a map",
             ),
             (
                 HOT13,
@@ -1339,7 +1386,7 @@ pub(crate) mod tests {
                 HOT18,
                 "p:\n  type: string\n  tags: feature\n",
                 &["E2024"],
-                "Tags property should be a list for parameter: p",
+                "'tags' of parameter p must be a list, found a string",
             ),
             (
                 HOT13,
@@ -1387,7 +1434,7 @@ pub(crate) mod tests {
                 HOT13,
                 "p:\n  type: number\n  default: foo\n",
                 &["E2006"],
-                "parameter p type number with non-numeric default 'foo'",
+                "the default of parameter p is invalid: 'foo' is not a number",
             ),
             (
                 HOT13,
@@ -1447,7 +1494,7 @@ pub(crate) mod tests {
                 HOT13,
                 "p:\n  type: string\n  constraints:\n    - allowed_values: a\n",
                 &["E2005"],
-                "AllowedValues must be a list",
+                "allowed_values must be a list",
             ),
             (
                 HOT13,
@@ -1459,7 +1506,7 @@ pub(crate) mod tests {
                 HOT13,
                 "p:\n  type: string\n  constraints:\n    - allowed_pattern: [a]\n",
                 &["E2005"],
-                "AllowedPattern must be a string",
+                "allowed_pattern must be a string",
             ),
             (
                 HOT13,
@@ -1483,7 +1530,7 @@ pub(crate) mod tests {
                 HOT13,
                 "p:\n  type: number\n  constraints:\n    - modulo: {step: 2, offset: 1}\n",
                 &["E2005"],
-                "modulo is not available in 2013-05-23",
+                "the modulo constraint needs heat_template_version 2017-02-24 or later (this template is 2013-05-23)",
             ),
             (
                 HOT17,
@@ -1631,13 +1678,13 @@ pub(crate) mod tests {
                 CFN,
                 "P:\n  Type: null\n",
                 &["E2003"],
-                "parameter P has unknown Type None",
+                "parameter P: Type must be a string, found null",
             ),
             (
                 CFN,
                 "P:\n  Type: !Ref x\n",
                 &["E2003"],
-                "unknown Type a map",
+                "Type must be a string, found a map",
             ),
             (CFN, "P:\n  Type: AWS::EC2::KeyPair::KeyName\n", &[], ""),
             (CFN, "P:\n  Type: List<AWS::EC2::Subnet::Id>\n", &[], ""),
@@ -1707,7 +1754,7 @@ pub(crate) mod tests {
                 CFN,
                 "P:\n  Type: String\n  Default: null\n",
                 &["E2024"],
-                "Default of parameter P is null",
+                "'Default' of parameter P must be a value, found null",
             ),
             (
                 CFN,
@@ -2031,6 +2078,88 @@ pub(crate) mod tests {
         assert_eq!(params[0].name.value, "p");
     }
 
+    #[test]
+    fn malformed_parameters_stay_declared() {
+        for (version, doc) in [
+            (
+                HOT13,
+                "heat_template_version: 2013-05-23\nparameters:\n  flavor: m1.small\n  image:\n  key: [a]\n",
+            ),
+            (
+                CFN,
+                "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  flavor: m1.small\n  image:\n  key: [a]\n",
+            ),
+        ] {
+            let (params, diags) = run(version, doc);
+            assert_eq!(codes(&diags), ["E2001", "E2001", "E2001"], "{diags:#?}");
+            let names: Vec<&str> = params.iter().map(|p| p.name.value.as_str()).collect();
+            assert_eq!(names, ["flavor", "image", "key"]);
+            assert!(
+                params
+                    .iter()
+                    .all(|p| p.default.is_none() && p.constraints.is_empty())
+            );
+        }
+        let (_, diags) = run(
+            HOT13,
+            "heat_template_version: 2013-05-23\nparameters:\n  flavor: m1.small\n  image:\n",
+        );
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some(
+                "write the parameter as a map; if this value was meant as its default: \
+                 `flavor: {type: string, default: ...}`"
+            )
+        );
+        assert!(!diags[0].to_string().contains("m1.small"));
+        assert_eq!(
+            diags[1].hint.as_deref(),
+            Some("write the parameter as a map, e.g. `image: {type: string}`")
+        );
+    }
+
+    #[test]
+    fn non_string_types() {
+        let (_, diags) = run(
+            HOT13,
+            "heat_template_version: 2013-05-23\nparameters:\n  config:\n    type: {json: true}\n",
+        );
+        assert_eq!(codes(&diags), ["E2003"]);
+        assert_eq!(
+            diags[0].message,
+            "parameter config: type must be a string, found a map"
+        );
+        assert_eq!(diags[0].hint.as_deref(), Some("did you mean `type: json`?"));
+        let (_, diags) = run(
+            CFN,
+            "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  P:\n    Type: [String]\n",
+        );
+        assert_eq!(
+            diags[0].message,
+            "parameter P: Type must be a string, found a list"
+        );
+        assert!(
+            diags[0]
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("String, Number"))
+        );
+    }
+
+    #[test]
+    fn hot_messages_use_hot_key_names() {
+        let (_, diags) = run(
+            HOT13,
+            "heat_template_version: 2013-05-23\nparameters:\n  p:\n    type: string\n    constraints:\n      - allowed_values: a\n      - allowed_pattern: [x]\n      - allowed_pattern: '[a-'\n",
+        );
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs.len(), 3, "{diags:#?}");
+        assert!(msgs[0].contains("allowed_values must be a list"));
+        assert!(msgs[1].contains("allowed_pattern must be a string"));
+        assert!(msgs[2].contains("allowed_pattern is not a valid regular expression"));
+        assert!(msgs.iter().all(|m| !m.contains("Allowed")), "{msgs:?}");
+    }
+
     fn groups(version: Version, text: &str) -> (Vec<ParameterGroup>, Vec<Diagnostic>) {
         let loaded = load(text, &Limits::default());
         let root = loaded.root.expect("a document");
@@ -2039,7 +2168,8 @@ pub(crate) mod tests {
         } else {
             root.get("Metadata")
                 .and_then(|m| m.get("AWS::CloudFormation::Interface"))
-                .expect("interface")
+                .and_then(|i| i.get("ParameterGroups"))
+                .expect("ParameterGroups")
                 .clone()
         };
         let mut diags = Vec::new();
@@ -2114,20 +2244,21 @@ pub(crate) mod tests {
         assert_eq!(g[0].label.as_deref(), Some("Network"));
         assert_eq!(g[1].label.as_deref(), Some("Access"));
         assert_eq!(g[1].parameters[0].value, "Key");
-        // The ParameterGroups list itself is accepted too.
-        let loaded = load(doc, &Limits::default());
-        let root = loaded.root.expect("doc");
-        let list = root
-            .get("Metadata")
-            .and_then(|m| m.get("AWS::CloudFormation::Interface"))
-            .and_then(|i| i.get("ParameterGroups"))
-            .expect("list");
-        let mut diags = Vec::new();
-        assert_eq!(parse_parameter_groups(list, CFN, &mut diags).len(), 3);
-        let mut diags = Vec::new();
-        let not_list = Node::new(Value::String("x".into()), Span::default());
-        assert!(parse_parameter_groups(&not_list, CFN, &mut diags).is_empty());
-        assert_eq!(codes(&diags), ["E2010"]);
+        // ParameterGroups that is not a list: a string, or a single group written as a map.
+        for not_list in [
+            Node::new(Value::String("x".into()), Span::default()),
+            load(
+                "Label: {default: Network}\nParameters: [Vpc]\n",
+                &Limits::default(),
+            )
+            .root
+            .expect("a map"),
+        ] {
+            let mut diags = Vec::new();
+            assert!(parse_parameter_groups(&not_list, CFN, &mut diags).is_empty());
+            assert_eq!(codes(&diags), ["E2010"]);
+            assert!(diags[0].message.contains("must be a list"), "{diags:?}");
+        }
     }
 
     /// The shared corpus (`$HEAT_CORPUS`, else `../shared/corpus` beside the workspace), if present.
@@ -2193,6 +2324,7 @@ pub(crate) mod tests {
             } else {
                 root.get("Metadata")
                     .and_then(|m| m.get("AWS::CloudFormation::Interface"))
+                    .and_then(|i| i.get("ParameterGroups"))
                     .cloned()
             };
             if let Some(node) = groups_node {

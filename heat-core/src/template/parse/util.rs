@@ -497,17 +497,25 @@ pub(crate) fn resource_type(
     resource: &Key,
     entries: &[(Key, Node)],
     type_key: &str,
+    version: Version,
     diags: &mut Vec<Diagnostic>,
 ) -> Spanned<String> {
     let Some((key, node)) = entries.iter().rev().find(|(k, _)| k.name == type_key) else {
-        diags.push(Diagnostic::error(
+        let mut d = Diagnostic::error(
             Code::MissingResourceType,
             resource.span,
             format!(
                 "resource '{}' has no {type_key}: each resource must contain a {type_key} key",
                 resource.name
             ),
-        ));
+        );
+        if let Some((k, _)) = entries.iter().find(|(k, _)| same_word(&k.name, type_key)) {
+            d = d.with_hint(format!(
+                "it has '{}' (line {}), which is not '{type_key}': keys are case-sensitive",
+                k.name, k.span.start.line
+            ));
+        }
+        diags.push(d);
         return Spanned::new(String::new(), resource.span);
     };
     match &node.value {
@@ -525,6 +533,27 @@ pub(crate) fn resource_type(
             Spanned::new(String::new(), value_span(key, node))
         }
         _ => {
+            // An unknown function in place of the type (`Type: !Rain::Module x` loads as
+            // `{Fn::Rain::Module: x}`, a pre-processor directive): the expression parser
+            // reports the function, and that is the one diagnostic.
+            if let Some([(k, _)]) = node.as_map()
+                && k.name.starts_with("Fn::")
+                && crate::template::expr::Func::from_name(&k.name).is_none()
+            {
+                let before = diags.len();
+                let ctx = ExprContext {
+                    version,
+                    in_condition: false,
+                };
+                let _ = parse_expr(node, &ctx, diags);
+                let reported = diags
+                    .get(before..)
+                    .is_some_and(|new| new.iter().any(|d| d.code == Code::UnknownFunction));
+                if reported {
+                    return Spanned::new(String::new(), value_span(key, node));
+                }
+                diags.truncate(before);
+            }
             let mut d = Diagnostic::error(
                 Code::BadResourceType,
                 value_span(key, node),
@@ -548,14 +577,108 @@ pub(crate) fn resource_type(
     }
 }
 
+/// A scalar value as a short text for a hint (`None` for collections and null).
+pub(crate) fn short_scalar(node: &Node) -> Option<String> {
+    let text = match &node.value {
+        Value::String(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    if text.trim().is_empty() || text.contains('\n') {
+        return None;
+    }
+    Some(if text.chars().count() > 60 {
+        let cut: String = text.chars().take(60).collect();
+        format!("{cut}...")
+    } else {
+        text
+    })
+}
+
+/// Whether a key names an intrinsic function (`get_attr`, `Fn::GetAtt`, `Ref`, ...).
+pub(crate) fn is_function_key(name: &str) -> bool {
+    crate::template::expr::Func::from_name(name).is_some() || name.starts_with("Fn::")
+}
+
+/// The hint for a definition (resource or output) written as a scalar instead of a map:
+/// `write `server: {type: OS::Nova::Server}``.
+pub(crate) fn scalar_definition_hint(name: &Key, node: &Node, key: &str) -> Option<String> {
+    let shown = short_scalar(node)?;
+    Some(format!("write `{}: {{{key}: {shown}}}`", name.name))
+}
+
+/// An output definition (a map) without its value key (`Value` in CloudFormation, `value`
+/// in HOT): the [`Code::OutputMissingValue`] diagnostic, and the key that explains what was
+/// written instead — a function call written in place of the definition (`QueueArn: !GetAtt
+/// Queue.Arn`), or the value key spelled differently (`Value` in HOT). That key is part of
+/// this one diagnostic and must not be reported again as an unknown key.
+pub(crate) fn missing_output_value<'a>(
+    name: &Key,
+    entries: &'a [(Key, Node)],
+    value_key: &str,
+    format_name: &str,
+) -> (Diagnostic, Option<&'a Key>) {
+    let out = name.name.as_str();
+    let base = format!("output '{out}' has no {value_key}");
+    if let [(k, _)] = entries
+        && is_function_key(&k.name)
+    {
+        let d = Diagnostic::error(
+            Code::OutputMissingValue,
+            name.span,
+            format!(
+                "{base}: its definition is a bare {} call; each output definition must \
+                 contain a {value_key} key",
+                k.name
+            ),
+        )
+        .with_hint(format!(
+            "put the call under {value_key}: write `{out}: {{{value_key}: {{{}: ...}}}}`",
+            k.name
+        ));
+        return (d, Some(k));
+    }
+    if let Some((k, _)) = entries.iter().find(|(k, _)| same_word(&k.name, value_key)) {
+        let d = Diagnostic::error(
+            Code::OutputMissingValue,
+            name.span,
+            format!(
+                "{base}: it has '{}', but {format_name} spells the key '{value_key}'; each \
+                 output definition must contain a {value_key} key",
+                k.name
+            ),
+        )
+        .with_hint(format!("did you mean '{value_key}'?"));
+        return (d, Some(k));
+    }
+    let d = Diagnostic::error(
+        Code::OutputMissingValue,
+        name.span,
+        format!("{base}: each output definition must contain a {value_key} key"),
+    )
+    .with_hint(format!("write `{out}: {{{value_key}: ...}}`"));
+    (d, None)
+}
+
 /// Checks a resource name: not empty, and (as Heat requires) without `/`.
 pub(crate) fn check_resource_name(key: &Key, diags: &mut Vec<Diagnostic>) {
-    if key.name.trim().is_empty() {
+    if key.name.is_empty() {
         diags.push(Diagnostic::error(
             Code::BadName,
             key.span,
             "a resource name must not be empty",
         ));
+    } else if key.name.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::BadName,
+                key.span,
+                format!("the resource name {:?} is only white space", key.name),
+            )
+            .with_hint("name the resource with letters, digits, '-' or '_'"),
+        );
     } else if key.name.contains('/') {
         diags.push(Diagnostic::error(
             Code::BadName,
