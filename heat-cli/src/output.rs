@@ -13,10 +13,18 @@ pub(crate) fn display_name(path: &Path) -> String {
 
 /// Reads a text file; the error is the reason, for `heat: cannot read FILE: <reason>`.
 pub(crate) fn read_text(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|error| match error.kind() {
+    std::fs::read_to_string(path).map_err(|error| io_reason(&error))
+}
+
+/// A short, human reason for an I/O error (no `(os error N)` suffix for the common ones).
+pub(crate) fn io_reason(error: &io::Error) -> String {
+    match error.kind() {
         io::ErrorKind::InvalidData => "the file is not valid UTF-8 text".to_string(),
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::IsADirectory => "it is a directory".to_string(),
         _ => error.to_string(),
-    })
+    }
 }
 
 /// Writes `heat: cannot read FILE: <reason>`.

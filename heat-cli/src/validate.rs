@@ -5,9 +5,11 @@
 //! parameters. JSON output: one document, `{"files": [...]}` (shape in the README).
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use heat_core::check::{CheckOptions, Report, SourceFile, check};
 use heat_core::diagnostic::Diagnostic;
+use heat_core::files::{FilesMap, get_file_references, is_local_reference};
 use heat_core::template::{Limits, Template};
 use serde_json::{Value, json};
 
@@ -70,7 +72,13 @@ pub(crate) fn run(
     for path in &args.files {
         let name = display_name(path);
         let outcome = match read_text(path) {
-            Ok(text) => Outcome::Checked(Box::new(check(&SourceFile { name, text }, &options))),
+            Ok(text) => {
+                let options = CheckOptions {
+                    files: Some(read_get_files(path, &text, &options.limits)),
+                    ..options.clone()
+                };
+                Outcome::Checked(Box::new(check(&SourceFile { name, text }, &options)))
+            }
             Err(reason) => {
                 write_read_error(err, &name, &reason)?;
                 Outcome::Unreadable { file: name, reason }
@@ -98,6 +106,45 @@ pub(crate) fn run(
         writeln!(out, "{text}")?;
     }
     Ok(exit)
+}
+
+/// Reads the local files a template names with `get_file`, relative to the template's
+/// directory (as python-heatclient does before sending them in the `files` map). Remote URLs
+/// are left to the server.
+fn read_get_files(template_path: &Path, text: &str, limits: &Limits) -> FilesMap {
+    let mut files = FilesMap::default();
+    let Some(template) = heat_core::template::parse(text, limits).template else {
+        return files;
+    };
+    let base = template_path.parent().unwrap_or(Path::new(""));
+    for reference in get_file_references(&template) {
+        let name = reference.value;
+        if !is_local_reference(&name)
+            || files.contents.contains_key(&name)
+            || files.unreadable.contains_key(&name)
+        {
+            continue;
+        }
+        let relative = name
+            .strip_prefix("file://")
+            .or_else(|| name.strip_prefix("FILE://"))
+            .unwrap_or(&name);
+        let resolved = base.join(relative);
+        match std::fs::read(&resolved) {
+            Ok(bytes) => {
+                files
+                    .contents
+                    .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+            }
+            Err(error) => {
+                let reason = crate::output::io_reason(&error);
+                files
+                    .unreadable
+                    .insert(name, format!("{reason} ({})", resolved.display()));
+            }
+        }
+    }
+    files
 }
 
 /// The text report of one checked file.

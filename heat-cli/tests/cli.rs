@@ -612,3 +612,37 @@ fn graph_of_a_non_template_prints_diagnostics_only() {
         r.stderr
     );
 }
+
+#[test]
+fn get_file_paths_are_read_relative_to_the_template() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("scripts")).expect("mkdir");
+    std::fs::write(dir.path().join("scripts/setup.sh"), "#!/bin/sh\necho hi\n").expect("write");
+    let template = temp_file(
+        &dir,
+        "config.yaml",
+        "heat_template_version: 2018-08-31\n\
+         resources:\n  \
+           present:\n    type: OS::Heat::SoftwareConfig\n    properties:\n      \
+             config: {get_file: scripts/setup.sh}\n  \
+           missing:\n    type: OS::Heat::SoftwareConfig\n    properties:\n      \
+             config: {get_file: scripts/absent.sh}\n  \
+           remote:\n    type: OS::Heat::SoftwareConfig\n    properties:\n      \
+             config: {get_file: 'https://example.com/remote.sh'}\n",
+    );
+    let r = heat_run(&["template", "validate", &template]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(":10:26: error[E5003]: get_file cannot read 'scripts/absent.sh'"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("setup.sh"), "{}", r.stdout);
+    assert!(!r.stdout.contains("remote.sh"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 error"), "{}", r.stdout);
+
+    std::fs::write(dir.path().join("scripts/absent.sh"), "echo now\n").expect("write");
+    let r = heat_run(&["template", "validate", &template]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}

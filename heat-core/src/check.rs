@@ -3,6 +3,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::environment::Environment;
+use crate::files::FilesMap;
 use crate::parameters::{BindMode, bind_with};
 use crate::template::load::Limits;
 use crate::template::model::Template;
@@ -26,6 +27,9 @@ pub struct CheckOptions {
     pub environments: Vec<SourceFile>,
     /// Parameter values given by the user (`KEY=VALUE`), applied after the environments.
     pub parameters: Vec<(String, String)>,
+    /// The files the template reads with `get_file`, when the caller supplies them; `None`
+    /// leaves `get_file` checked for shape only.
+    pub files: Option<FilesMap>,
 }
 
 /// The result of checking one template.
@@ -77,6 +81,9 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
             ..ValidateOptions::default()
         };
         found.extend(crate::validate::validate(template, &validate_options));
+        if let Some(files) = &options.files {
+            found.extend(crate::files::check_files(template, files));
+        }
         let (_graph, graph_diags) = crate::graph::build(template);
         found.extend(graph_diags);
         crate::parameters::validate_defaults(template, &mut found);

@@ -10,6 +10,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod environment;
 pub mod eval;
+pub mod files;
 pub mod graph;
 pub mod parameters;
 pub mod span;
