@@ -193,3 +193,37 @@ fn every_code_is_covered() {
         "these codes are triggered now: remove them from NOT_YET_TRIGGERED: {now_triggered:?}"
     );
 }
+
+/// Diagnostics that have no position in any file, and why: they are about values given on
+/// the command line (the fixtures' `# param:` directives), which no file holds.
+/// - E2023: a malformed `KEY=VALUE` argument — nothing in the template to point at;
+/// - E2009: a value for a parameter the template does not declare — nothing to point at
+///   either (pointing at the `parameters` section would suggest the error is there).
+///
+/// A command-line value that a declared parameter rejects (E2007) points at that
+/// parameter's declaration instead, so it is not in this list.
+const POSITIONLESS: &[Code] = &[Code::BadParameterArgument, Code::UnknownParameter];
+
+#[test]
+fn every_diagnostic_has_a_hint_and_position() {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(data_dir())
+        .expect("test_data/diagnostics exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "json"))
+        .collect();
+    entries.sort();
+    let mut problems = Vec::new();
+    for path in &entries {
+        let fixture = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        for d in run_fixture(path) {
+            if d.hint.as_deref().is_none_or(|h| h.trim().is_empty()) {
+                problems.push(format!("{fixture}: no hint: {d}"));
+            }
+            let from_command_line = POSITIONLESS.contains(&d.code) && d.file.as_deref() != Some("env");
+            if !d.span.is_known() && !from_command_line {
+                problems.push(format!("{fixture}: no position: {d}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

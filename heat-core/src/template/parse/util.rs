@@ -176,6 +176,49 @@ pub(crate) fn render_value(node: &Node) -> String {
     out
 }
 
+/// What to write where a string is expected but `node` is something else.
+pub(crate) fn string_hint(node: &Node) -> String {
+    match &node.value {
+        Value::Map(_) => "quote the text ('...' or \"...\"): YAML reads an unquoted `a: b` or \
+                          `{...}` as a map; for long text use a block scalar (`|`)"
+            .to_string(),
+        Value::Seq(_) => "quote the text ('...' or \"...\"): YAML reads `[...]` and `- ` lines \
+                          as a list; for long text use a block scalar (`|`)"
+            .to_string(),
+        Value::Null => "write the text after the key, or remove the key".to_string(),
+        _ => match short_scalar(node) {
+            Some(shown) => format!("quote the value to make it a string: '{shown}'"),
+            None => "quote the value to make it a string".to_string(),
+        },
+    }
+}
+
+/// What to write where a map (`what`) is expected but `node` is something else.
+pub(crate) fn map_hint(node: &Node, what: &str) -> String {
+    match &node.value {
+        Value::Seq(_) => format!(
+            "write {what} as `key: value` entries indented below it, without the leading `- `"
+        ),
+        Value::Null => format!(
+            "write the `key: value` entries of {what} indented below it, or remove the key"
+        ),
+        _ => format!(
+            "write {what} as `key: value` entries indented below it (or `{{key: value}}` on \
+             one line)"
+        ),
+    }
+}
+
+/// What to write where a list (`what`) is expected but `node` is something else.
+pub(crate) fn list_hint(node: &Node, what: &str) -> String {
+    match short_scalar(node) {
+        Some(shown) if matches!(node.value, Value::String(_)) => {
+            format!("write {what} as a list, e.g. `[{shown}]` or `- {shown}` lines below the key")
+        }
+        _ => format!("write {what} as a list: `[a, b]`, or one `- item` line per item below the key"),
+    }
+}
+
 /// Whether an expression is a function call.
 pub(crate) fn is_call(expr: &Expr) -> bool {
     matches!(expr.kind, ExprKind::Call(_))
@@ -197,17 +240,30 @@ pub(crate) fn section_entries<'a>(
         Value::Null => Vec::new(),
         _ if lenient && is_heat_empty(node) => Vec::new(),
         _ => {
-            diags.push(Diagnostic::error(
-                Code::BadSectionShape,
-                value_span(name, node),
-                format!(
-                    "section '{}' must be a map, found {}",
-                    name.name,
-                    kind(node)
-                ),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    Code::BadSectionShape,
+                    value_span(name, node),
+                    format!(
+                        "section '{}' must be a map, found {}",
+                        name.name,
+                        kind(node)
+                    ),
+                )
+                .with_hint(section_hint(&name.name, node)),
+            );
             Vec::new()
         }
+    }
+}
+
+/// What to write where a section of named entries is not a map.
+pub(crate) fn section_hint(section: &str, node: &Node) -> String {
+    let base = format!("write each entry as `NAME:` and its definition, indented below '{section}:'");
+    if matches!(node.value, Value::Seq(_)) {
+        format!("{base}, without the leading `- `")
+    } else {
+        base
     }
 }
 
@@ -222,15 +278,18 @@ pub(crate) fn map_or_call(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Expr> {
     let bad = |diags: &mut Vec<Diagnostic>| {
-        diags.push(Diagnostic::error(
-            code,
-            value_span(key, node),
-            format!(
-                "resource '{resource}': {} must be a map, found {}",
-                key.name,
-                kind(node)
-            ),
-        ));
+        diags.push(
+            Diagnostic::error(
+                code,
+                value_span(key, node),
+                format!(
+                    "resource '{resource}': {} must be a map, found {}",
+                    key.name,
+                    kind(node)
+                ),
+            )
+            .with_hint(map_hint(node, &key.name)),
+        );
     };
     match &node.value {
         Value::Map(_) => {
@@ -392,15 +451,18 @@ pub(crate) fn string_field(
     match &node.value {
         Value::String(s) => Some(s.clone()),
         _ => {
-            diags.push(Diagnostic::error(
-                code,
-                value_span(key, node),
-                format!(
-                    "resource '{resource}': {} must be a string, found {}",
-                    key.name,
-                    kind(node)
-                ),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    code,
+                    value_span(key, node),
+                    format!(
+                        "resource '{resource}': {} must be a string, found {}",
+                        key.name,
+                        kind(node)
+                    ),
+                )
+                .with_hint(string_hint(node)),
+            );
             None
         }
     }
@@ -429,24 +491,12 @@ pub(crate) fn hot_condition_field(
             if matches!(expr.kind, ExprKind::Bool(_)) || is_call(&expr) {
                 Some(ResourceCondition::Inline(expr))
             } else {
-                bad_condition_field(
-                    owner,
-                    key,
-                    node,
-                    "a condition name, a boolean or a condition function",
-                    diags,
-                );
+                bad_condition_field(owner, key, node, HOT_CONDITION_FIELD, diags);
                 None
             }
         }
         _ => {
-            bad_condition_field(
-                owner,
-                key,
-                node,
-                "a condition name, a boolean or a condition function",
-                diags,
-            );
+            bad_condition_field(owner, key, node, HOT_CONDITION_FIELD, diags);
             None
         }
     }
@@ -466,28 +516,54 @@ pub(crate) fn cfn_condition_field(
             value_span(key, node),
         ))),
         _ => {
-            bad_condition_field(owner, key, node, "the name of a condition", diags);
+            bad_condition_field(owner, key, node, CFN_CONDITION_FIELD, diags);
             None
         }
     }
 }
 
+/// What a HOT `condition:` field may be, and how to write it.
+const HOT_CONDITION_FIELD: (&str, &str) = (
+    "a condition name, a boolean or a condition function",
+    "name a condition of the conditions section (`condition: is_prod`), write true or false, \
+     or write a condition function inline (`condition: {equals: [{get_param: env}, prod]}`)",
+);
+
+/// What a CloudFormation `Condition:` field may be, and how to write it.
+const CFN_CONDITION_FIELD: (&str, &str) = (
+    "the name of a condition",
+    "write the name of a condition defined in the Conditions section (`Condition: IsProd`); \
+     to test something new, define a condition there and name it here",
+);
+
 fn bad_condition_field(
     owner: &str,
     key: &Key,
     node: &Node,
-    expected: &str,
+    (expected, hint): (&str, &str),
     diags: &mut Vec<Diagnostic>,
 ) {
-    diags.push(Diagnostic::error(
-        Code::BadCondition,
-        value_span(key, node),
-        format!(
-            "{owner}: {} must be {expected}, found {}",
-            key.name,
-            kind(node)
-        ),
-    ));
+    diags.push(
+        Diagnostic::error(
+            Code::BadCondition,
+            value_span(key, node),
+            format!(
+                "{owner}: {} must be {expected}, found {}",
+                key.name,
+                kind(node)
+            ),
+        )
+        .with_hint(hint),
+    );
+}
+
+/// An example resource type for hints, in the format whose type key is `type_key`.
+fn example_type(type_key: &str) -> &'static str {
+    if type_key == "type" {
+        "OS::Nova::Server"
+    } else {
+        "AWS::EC2::Instance"
+    }
 }
 
 /// The resource type: a non-empty string. Reports [`Code::MissingResourceType`] or
@@ -509,27 +585,37 @@ pub(crate) fn resource_type(
                 resource.name
             ),
         );
-        if let Some((k, _)) = entries.iter().find(|(k, _)| same_word(&k.name, type_key)) {
-            d = d.with_hint(format!(
+        d = match entries.iter().find(|(k, _)| same_word(&k.name, type_key)) {
+            Some((k, _)) => d.with_hint(format!(
                 "it has '{}' (line {}), which is not '{type_key}': keys are case-sensitive",
                 k.name, k.span.start.line
-            ));
-        }
+            )),
+            None => d.with_hint(format!(
+                "add the resource's type, e.g. `{type_key}: {}`",
+                example_type(type_key)
+            )),
+        };
         diags.push(d);
         return Spanned::new(String::new(), resource.span);
     };
     match &node.value {
         Value::String(s) if !s.trim().is_empty() => Spanned::new(s.clone(), node.span),
         Value::String(_) | Value::Null => {
-            diags.push(Diagnostic::error(
-                Code::MissingResourceType,
-                value_span(key, node),
-                format!(
-                    "resource '{}' has an empty {type_key}: each resource must contain a \
-                     {type_key} key",
-                    resource.name
-                ),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    Code::MissingResourceType,
+                    value_span(key, node),
+                    format!(
+                        "resource '{}' has an empty {type_key}: each resource must contain a \
+                         {type_key} key",
+                        resource.name
+                    ),
+                )
+                .with_hint(format!(
+                    "write the resource's type after '{type_key}:', e.g. `{type_key}: {}`",
+                    example_type(type_key)
+                )),
+            );
             Spanned::new(String::new(), value_span(key, node))
         }
         _ => {
@@ -563,14 +649,20 @@ pub(crate) fn resource_type(
                     kind(node)
                 ),
             );
-            if let Some(first) = node.as_map().and_then(|m| m.first())
+            d = if let Some(first) = node.as_map().and_then(|m| m.first())
                 && first.0.name.starts_with("Rain::")
             {
-                d = d.with_hint(
+                d.with_hint(
                     "this is a Rain module directive; package the template with `rain pkg` \
                      first",
-                );
-            }
+                )
+            } else {
+                d.with_hint(format!(
+                    "a resource has exactly one type, written as a plain string: `{type_key}: \
+                     {}`; a type cannot come from a function or a list",
+                    example_type(type_key)
+                ))
+            };
             diags.push(d);
             Spanned::new(String::new(), value_span(key, node))
         }
@@ -665,11 +757,10 @@ pub(crate) fn missing_output_value<'a>(
 /// Checks a resource name: not empty, and (as Heat requires) without `/`.
 pub(crate) fn check_resource_name(key: &Key, diags: &mut Vec<Diagnostic>) {
     if key.name.is_empty() {
-        diags.push(Diagnostic::error(
-            Code::BadName,
-            key.span,
-            "a resource name must not be empty",
-        ));
+        diags.push(
+            Diagnostic::error(Code::BadName, key.span, "a resource name must not be empty")
+                .with_hint("give the resource a name: the key its definition is written under"),
+        );
     } else if key.name.trim().is_empty() {
         diags.push(
             Diagnostic::error(
@@ -680,11 +771,17 @@ pub(crate) fn check_resource_name(key: &Key, diags: &mut Vec<Diagnostic>) {
             .with_hint("name the resource with letters, digits, '-' or '_'"),
         );
     } else if key.name.contains('/') {
-        diags.push(Diagnostic::error(
-            Code::BadName,
-            key.span,
-            format!("Resource name may not contain \"/\": '{}'", key.name),
-        ));
+        diags.push(
+            Diagnostic::error(
+                Code::BadName,
+                key.span,
+                format!("Resource name may not contain \"/\": '{}'", key.name),
+            )
+            .with_hint(format!(
+                "rename it without '/', e.g. '{}', and update the references to it",
+                key.name.replace('/', "-")
+            )),
+        );
     }
 }
 
