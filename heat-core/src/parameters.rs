@@ -453,9 +453,37 @@ enum Pattern {
     Fancy(Box<fancy_regex::Regex>),
 }
 
+/// How many compiled patterns each thread keeps. Templates repeat the same few patterns
+/// (names, CIDRs, key names), and compiling a Unicode-aware pattern costs far more than
+/// matching it, so validating many templates is dominated by compilation without a cache.
+const PATTERN_CACHE_SIZE: usize = 256;
+
+thread_local! {
+    static PATTERN_CACHE: std::cell::RefCell<
+        std::collections::HashMap<(String, bool), std::rc::Rc<Result<Pattern, String>>>,
+    > = std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 impl Pattern {
-    /// Compiles a pattern anchored at the start (Heat) or at both ends (AWS).
-    fn compile(pattern: &str, whole: bool) -> Result<Pattern, String> {
+    /// Compiles a pattern anchored at the start (Heat) or at both ends (AWS), reusing this
+    /// thread's earlier compilation of the same pattern.
+    fn compile(pattern: &str, whole: bool) -> std::rc::Rc<Result<Pattern, String>> {
+        let key = (pattern.to_string(), whole);
+        if let Some(hit) = PATTERN_CACHE.with(|cache| cache.borrow().get(&key).cloned()) {
+            return hit;
+        }
+        let compiled = std::rc::Rc::new(Pattern::compile_uncached(pattern, whole));
+        PATTERN_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= PATTERN_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(key, compiled.clone());
+        });
+        compiled
+    }
+
+    fn compile_uncached(pattern: &str, whole: bool) -> Result<Pattern, String> {
         let pattern = translate_pattern(pattern);
         let anchored = if whole {
             format!("^(?:{pattern})$")
@@ -620,15 +648,20 @@ pub(crate) fn translate_pattern(pattern: &str) -> String {
 
 /// Checks that an `allowed_pattern` / `AllowedPattern` is a regular expression heat can use.
 pub fn check_pattern(pattern: &str) -> Result<(), String> {
-    Pattern::compile(pattern, false).map(|_| ())
+    match Pattern::compile(pattern, false).as_ref() {
+        Ok(_) => Ok(()),
+        Err(why) => Err(why.clone()),
+    }
 }
 
 /// Whether `text` matches `pattern`: Heat's way (the match from the first character, with
 /// leftmost-first alternation, must reach the end) or AWS's (the whole text must match).
 pub fn pattern_matches(pattern: &str, text: &str, format: Format) -> Result<bool, String> {
     let whole = format == Format::Cfn;
-    let compiled = Pattern::compile(pattern, whole)?;
-    Ok(compiled.match_end(text) == Some(text.len()))
+    match Pattern::compile(pattern, whole).as_ref() {
+        Ok(compiled) => Ok(compiled.match_end(text) == Some(text.len())),
+        Err(why) => Err(why.clone()),
+    }
 }
 
 /// Whether custom constraints are checked.
