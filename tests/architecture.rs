@@ -17,10 +17,12 @@ fn dependencies(crate_dir: &str) -> Vec<String> {
             in_dependencies = line == "[dependencies]";
             continue;
         }
-        if in_dependencies && !line.is_empty() && !line.starts_with('#') {
-            if let Some(name) = line.split(['=', '.']).next() {
-                out.push(name.trim().to_string());
-            }
+        if in_dependencies
+            && !line.is_empty()
+            && !line.starts_with('#')
+            && let Some(name) = line.split(['=', '.']).next()
+        {
+            out.push(name.trim().to_string());
         }
     }
     out
@@ -46,7 +48,10 @@ fn heat_core_depends_only_on_pure_crates() {
         "async-trait",
     ];
     let deps = dependencies("heat-core");
-    assert!(!deps.is_empty(), "no dependencies parsed from heat-core/Cargo.toml");
+    assert!(
+        !deps.is_empty(),
+        "no dependencies parsed from heat-core/Cargo.toml"
+    );
     let unexpected: Vec<&String> = deps
         .iter()
         .filter(|d| !allowed.contains(&d.as_str()))

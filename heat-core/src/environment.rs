@@ -50,6 +50,15 @@ pub const SECTIONS: &[&str] = &[
 /// The event sink types heat knows.
 pub const EVENT_SINK_TYPES: &[&str] = &["zaqar-queue"];
 
+/// How an event sink is written.
+const EVENT_SINK_HINT: &str =
+    "write each sink as a list item: `- {type: zaqar-queue, target: my-queue, ttl: 3600}`";
+
+/// How per-resource settings in `resource_registry: resources:` are written.
+const RESOURCE_SETTINGS_HINT: &str = "write `resources: {my_server: {hooks: pre-create, \
+     \"OS::Nova::Server\": server.yaml}}`: a map of resource names (or patterns) to their \
+     settings";
+
 /// A parsed (or merged) environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
@@ -553,8 +562,14 @@ impl EnvParser<'_> {
         self.diags.push(d);
     }
 
-    fn error(&mut self, code: Code, span: Span, message: impl Into<String>) {
-        self.push(Diagnostic::error(code, span, message));
+    fn error(
+        &mut self,
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.push(Diagnostic::error(code, span, message).with_hint(hint));
     }
 
     fn file(&self) -> Option<String> {
@@ -625,6 +640,11 @@ impl Environment {
                     "The environment is not a valid YAML mapping data type: found {}.",
                     root.kind_name()
                 ),
+                format!(
+                    "an environment is a map of sections ({}), e.g. `parameters: {{flavor: \
+                     m1.small}}`",
+                    SECTIONS.join(", ")
+                ),
             );
             return (env, p.diags);
         };
@@ -648,6 +668,7 @@ impl Environment {
                     Code::BadEnvironment,
                     key.span,
                     format!("environment has empty section '{section}'"),
+                    format!("write the section's entries below `{section}:`, or remove the key"),
                 );
                 continue;
             }
@@ -701,6 +722,15 @@ fn parse_params(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Vec<EnvParame
                 key.name,
                 value.kind_name()
             ),
+            format!(
+                "write one `name: value` line per parameter below `{}:`{}",
+                key.name,
+                if matches!(value.value, Value::Seq(_)) {
+                    ", without a leading `- `"
+                } else {
+                    ""
+                }
+            ),
         );
         return Vec::new();
     };
@@ -724,6 +754,10 @@ fn parse_string_list(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Vec<Span
                 key.name,
                 value.kind_name()
             ),
+            format!(
+                "list the parameter names: `{}: [db_password, api_key]`",
+                key.name
+            ),
         );
         return Vec::new();
     };
@@ -739,6 +773,7 @@ fn parse_string_list(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Vec<Span
                     key.name,
                     item.kind_name()
                 ),
+                "write each item as a parameter name (a plain string)",
             ),
         }
     }
@@ -755,6 +790,8 @@ fn parse_strategies(p: &mut EnvParser<'_>, value: &Node) -> MergeStrategies {
                 "parameter_merge_strategies must be a map of parameter names to strategies, found {}",
                 value.kind_name()
             ),
+            "write `parameter_merge_strategies: {default: overwrite, my_param: merge}` (the \
+             strategies are overwrite, merge, deep_merge)",
         );
         return out;
     };
@@ -801,6 +838,7 @@ fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
                 "event_sinks must be a list of maps, found {}",
                 value.kind_name()
             ),
+            EVENT_SINK_HINT,
         );
         return Vec::new();
     };
@@ -814,6 +852,7 @@ fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
                     "an event sink must be a map with a type, found {}",
                     item.kind_name()
                 ),
+                EVENT_SINK_HINT,
             );
             continue;
         };
@@ -842,12 +881,18 @@ fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
                             "an event sink's type must be a string, found {}",
                             t.kind_name()
                         ),
+                        format!("the known types are: {}", EVENT_SINK_TYPES.join(", ")),
                     );
                     continue;
                 }
             },
             None => {
-                p.error(Code::BadEnvironment, item.span, "an event sink has no type");
+                p.error(
+                    Code::BadEnvironment,
+                    item.span,
+                    "an event sink has no type",
+                    EVENT_SINK_HINT,
+                );
                 continue;
             }
         };
@@ -870,6 +915,7 @@ fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
                             "an event sink's target must be a string, found {}",
                             v.kind_name()
                         ),
+                        "write the name of the queue as a string, e.g. `target: my-queue`",
                     ),
                 },
                 "ttl" => {
@@ -890,6 +936,8 @@ fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
                                 "an event sink's ttl must be an integer, found {}",
                                 v.kind_name()
                             ),
+                            "write the time to live in seconds as a whole number, e.g. `ttl: \
+                             3600`",
                         ),
                     }
                 }
@@ -900,6 +948,11 @@ fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
                         "unknown key '{other}' in an event sink of type {}",
                         sink.ty.value
                     ),
+                    did_you_mean(other, ["type", "target", "ttl"])
+                        .map(|s| format!("did you mean '{s}'?"))
+                        .unwrap_or_else(|| {
+                            "remove it: an event sink has the keys type, target and ttl".to_string()
+                        }),
                 ),
             }
         }
@@ -908,6 +961,7 @@ fn parse_event_sinks(p: &mut EnvParser<'_>, value: &Node) -> Vec<EventSink> {
                 Code::BadEnvironment,
                 item.span,
                 format!("an event sink of type {} needs a target", sink.ty.value),
+                "add the queue to send events to, e.g. `target: my-queue`",
             );
             continue;
         }
@@ -924,6 +978,8 @@ fn registry_entry(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Option<Regi
             Code::BadResourceRegistry,
             key.span,
             "resource_registry has an empty type name",
+            "write the resource type to map before the ':', e.g. `\"My::Server\": \
+             server.yaml`",
         );
         return None;
     }
@@ -936,6 +992,10 @@ fn registry_entry(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Option<Regi
                 Code::BadResourceRegistry,
                 value.span,
                 format!("resource_registry maps '{name}' to an empty name"),
+                format!(
+                    "write the type or template file it stands for (`{name}: OS::Nova::Server` \
+                     or `{name}: server.yaml`), or `{name}: null` to remove a mapping"
+                ),
             );
             return None;
         }
@@ -968,16 +1028,26 @@ fn registry_entry(p: &mut EnvParser<'_>, key: &Key, value: &Node) -> Option<Regi
                      file, found {}",
                     value.kind_name()
                 ),
+                format!(
+                    "write a resource type or a template file name (`{name}: OS::Nova::Server` \
+                     or `{name}: server.yaml`)"
+                ),
             );
             return None;
         }
     };
     if name.contains('*') && !name.ends_with('*') {
-        p.push(Diagnostic::warning(
-            Code::IgnoredEnvironmentEntry,
-            key.span,
-            format!("'{name}' has a '*' that is not at the end; it matches no type"),
-        ));
+        p.push(
+            Diagnostic::warning(
+                Code::IgnoredEnvironmentEntry,
+                key.span,
+                format!("'{name}' has a '*' that is not at the end; it matches no type"),
+            )
+            .with_hint(
+                "a wildcard matches by prefix only: put the '*' last (e.g. `\"OS::Nova::*\"`), \
+                 or write one entry per type",
+            ),
+        );
     }
     Some(RegistryEntry {
         name: Spanned::new(name.to_string(), key.span),
@@ -1022,6 +1092,12 @@ fn parse_list_of<T: Copy>(
                     key.name,
                     value.kind_name()
                 ),
+                format!(
+                    "write one of {} or a list of them, e.g. `{}: [{}]`",
+                    names.join(", "),
+                    key.name,
+                    names.first().copied().unwrap_or_default()
+                ),
             );
             return Vec::new();
         }
@@ -1042,12 +1118,16 @@ fn parse_list_of<T: Copy>(
                         names.join(", ")
                     ),
                 );
-                if let Some(s) = item
+                d = match item
                     .as_str()
                     .and_then(|s| did_you_mean(s, names.iter().copied()))
                 {
-                    d = d.with_hint(format!("did you mean '{s}'?"));
-                }
+                    Some(s) => d.with_hint(format!("did you mean '{s}'?")),
+                    None => d.with_hint(format!(
+                        "use {}; a list may hold several",
+                        names.join(" or ")
+                    )),
+                };
                 p.push(d);
             }
         }
@@ -1085,6 +1165,8 @@ fn parse_registry(p: &mut EnvParser<'_>, value: &Node, registry: &mut ResourceRe
                 "resource_registry must be a map, found {}",
                 value.kind_name()
             ),
+            "write one `\"Type::Name\": implementation` line per entry below `resource_registry:` \
+             (and per-resource settings under `resources:`)",
         );
         return;
     };
@@ -1101,6 +1183,7 @@ fn parse_registry(p: &mut EnvParser<'_>, value: &Node, registry: &mut ResourceRe
                                  settings, found {}",
                                 v.kind_name()
                             ),
+                            RESOURCE_SETTINGS_HINT,
                         );
                     }
                     continue;
@@ -1163,6 +1246,7 @@ fn parse_override(p: &mut EnvParser<'_>, name: &Key, settings: &Node) -> Option<
                 name.name,
                 settings.kind_name()
             ),
+            RESOURCE_SETTINGS_HINT,
         );
         return None;
     };
@@ -1311,8 +1395,10 @@ fn merge_params(
                     ),
                 );
                 d = d.with_hint(format!(
-                    "an earlier file{} gave it '{}'; a parameter keeps one strategy",
+                    "an earlier file{} gave it '{}'; a parameter keeps one strategy: give it \
+                     '{}' here too, or leave it out of this file's parameter_merge_strategies",
                     prev_file.map(|f| format!(" ({f})")).unwrap_or_default(),
+                    prev.name(),
                     prev.name()
                 ));
                 diags.push(with_file(d, file));

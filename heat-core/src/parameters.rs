@@ -33,7 +33,7 @@
 //! service-backed constraint (`nova.flavor`, `glance.image`, ...) are left unchecked. As in
 //! Heat, defaults are never checked against custom constraints.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::Value as Json;
@@ -458,10 +458,12 @@ enum Pattern {
 /// matching it, so validating many templates is dominated by compilation without a cache.
 const PATTERN_CACHE_SIZE: usize = 256;
 
+/// Compiled patterns by (pattern, anchored at both ends).
+type PatternCache = std::collections::HashMap<(String, bool), std::rc::Rc<Result<Pattern, String>>>;
+
 thread_local! {
-    static PATTERN_CACHE: std::cell::RefCell<
-        std::collections::HashMap<(String, bool), std::rc::Rc<Result<Pattern, String>>>,
-    > = std::cell::RefCell::new(std::collections::HashMap::new());
+    static PATTERN_CACHE: std::cell::RefCell<PatternCache> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 impl Pattern {
@@ -1381,7 +1383,7 @@ pub fn check_default(param: &Parameter, format: Format) -> Vec<Diagnostic> {
                 ),
             )
             .with_hint(format!(
-                "parameter {name} has type {tn}: the default must be {}",
+                "change the default to {}, or change the parameter's type (it is {tn})",
                 type_phrase(&param.ty)
             ));
             return vec![d];
@@ -1396,9 +1398,13 @@ pub fn check_default(param: &Parameter, format: Format) -> Vec<Diagnostic> {
                 format!("the default of parameter {name} is invalid: {}", v.message),
             );
             if v.constraint_span.is_known() {
-                d.with_hint(format!("the constraint is at {}", at(v.constraint_span)))
+                d.with_hint(format!(
+                    "change the default to a value the constraint at {} allows, or remove the \
+                     default",
+                    at(v.constraint_span)
+                ))
             } else {
-                d
+                d.with_hint("change the default to a value the constraints allow, or remove it")
             }
         })
         .collect()
@@ -1715,12 +1721,14 @@ pub fn bind_with(
     for param in &template.parameters {
         let name = param.name.value.as_str();
         let user_value = user.iter().rev().find(|(k, _)| k == name);
+        // A value given by the user is in no file: its diagnostics point at the parameter's
+        // declaration.
         let (raw, source, span, file): (Json, ValueSource, Span, Option<String>) =
             if let Some((_, v)) = user_value {
                 (
                     Json::String(v.clone()),
                     ValueSource::User,
-                    Span::default(),
+                    param.name.span,
                     None,
                 )
             } else if let Some(i) = last_env(&env.parameters, name) {
@@ -1790,21 +1798,23 @@ pub fn bind_with(
                     }
                     ValueSource::TemplateDefault => "the default",
                 };
-                // The value is given outside the template (no position, or one in an
-                // environment file): say where the parameter and its constraint are.
-                let in_template = if file.is_some() {
-                    " in the template"
-                } else {
-                    ""
-                };
+                // The value is given outside the template (on the command line, or in an
+                // environment file): say what to give instead, and where the parameter and
+                // its constraint are.
                 for (message, constraint) in messages {
-                    let mut hint = format!(
-                        "parameter {name} is declared{in_template} at {}",
-                        at(param.name.span)
-                    );
-                    if let Some(c) = constraint {
-                        hint.push_str(&format!(", the constraint it fails at {}", at(c)));
-                    }
+                    let wanted = match constraint {
+                        Some(c) => format!("a value the constraint at {} allows", at(c)),
+                        None => type_phrase(&param.ty).to_string(),
+                    };
+                    let hint = if source == ValueSource::User {
+                        format!("pass {wanted} (--parameter {name}=VALUE)")
+                    } else {
+                        format!(
+                            "change the value in the environment file to {wanted} (parameter \
+                             {name} is declared in the template at {})",
+                            at(param.name.span)
+                        )
+                    };
                     let d = Diagnostic::error(
                         Code::BadParameterValue,
                         span,
@@ -1838,23 +1848,33 @@ pub fn check_parameter_groups(
     diags: &mut Vec<Diagnostic>,
 ) {
     let hot = version.is_hot();
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    // Where each grouped parameter was first listed.
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     for group in groups {
         let label = group.label.as_deref().unwrap_or("");
         for p in &group.parameters {
             let name = p.value.as_str();
             let known = params.iter().any(|q| q.name.value == name)
                 || (hot && HOT_GROUPABLE_PSEUDO.contains(&name));
-            if hot && !seen.insert(name) {
-                diags.push(Diagnostic::error(
-                    Code::BadParameterGroups,
-                    p.span,
-                    format!(
-                        "Parameter Groups error: parameter_groups.{label}: The {name} parameter \
-                         must be assigned to one parameter group only."
-                    ),
-                ));
+            if hot && let Some(first) = seen.get(name) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::BadParameterGroups,
+                        p.span,
+                        format!(
+                            "Parameter Groups error: parameter_groups.{label}: The {name} \
+                             parameter must be assigned to one parameter group only."
+                        ),
+                    )
+                    .with_hint(format!(
+                        "it is already listed at {}: remove one of the two",
+                        at(*first)
+                    )),
+                );
                 continue;
+            }
+            if hot {
+                seen.insert(name, p.span);
             }
             if !known {
                 let mut d = if hot {
@@ -1876,9 +1896,28 @@ pub fn check_parameter_groups(
                         ),
                     )
                 };
-                if let Some(s) = did_you_mean(name, params.iter().map(|q| q.name.value.as_str())) {
-                    d = d.with_hint(format!("did you mean '{s}'?"));
-                }
+                d = match did_you_mean(name, params.iter().map(|q| q.name.value.as_str())) {
+                    Some(s) => d.with_hint(format!("did you mean '{s}'?")),
+                    None if params.is_empty() => {
+                        d.with_hint("the template declares no parameters: remove the name")
+                    }
+                    None => {
+                        let names: Vec<&str> = params
+                            .iter()
+                            .take(10)
+                            .map(|q| q.name.value.as_str())
+                            .collect();
+                        let more = if params.len() > names.len() {
+                            ", ..."
+                        } else {
+                            ""
+                        };
+                        d.with_hint(format!(
+                            "list only parameters of this template ({}{more})",
+                            names.join(", ")
+                        ))
+                    }
+                };
                 diags.push(d);
             }
         }
@@ -3014,7 +3053,12 @@ resources: {}
         assert!(diags[0].message.contains(
             "the default of parameter a is invalid: 7 is out of range, it must be at most 5"
         ));
-        assert_eq!(diags[0].hint.as_deref(), Some("the constraint is at 7:9"));
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some(
+                "change the default to a value the constraint at 7:9 allows, or remove the default"
+            )
+        );
 
         // One wording for every bad default: "the default of parameter X is invalid: ...",
         // with the constraint's description next to the reason.
@@ -3035,7 +3079,7 @@ resources: {}
         );
         assert_eq!(
             diags[0].hint.as_deref(),
-            Some("parameter n has type number: the default must be a number")
+            Some("change the default to a number, or change the parameter's type (it is number)")
         );
     }
 
@@ -3064,13 +3108,17 @@ resources: {}
                 ),
                 (
                     "E2007",
-                    Some("parameter count is declared at 6:3, the constraint it fails at 10:9")
+                    Some("pass a value the constraint at 10:9 allows (--parameter count=VALUE)")
                 ),
-                ("E2007", Some("parameter debug is declared at 20:3")),
+                ("E2007", Some("pass a boolean (--parameter debug=VALUE)")),
             ],
             "{diags:#?}"
         );
-        assert!(diags.iter().all(|d| !d.span.is_known() && d.file.is_none()));
+        // A value given on the command line is in no file: an undeclared parameter has no
+        // position, a rejected value points at the parameter's declaration.
+        assert!(diags.iter().all(|d| d.file.is_none()));
+        let spans: Vec<String> = diags.iter().map(|d| d.span.start.to_string()).collect();
+        assert_eq!(spans, ["0:0", "6:3", "20:3"]);
         // A value from an environment file: the diagnostic is in that file, at the value.
         let e = env("parameters:\n  count: 9\n");
         let (_, diags) = bind_with(&t, &e, &[], BindMode::Validate);
@@ -3080,8 +3128,8 @@ resources: {}
         assert_eq!(
             diags[0].hint.as_deref(),
             Some(
-                "parameter count is declared in the template at 6:3, the constraint it fails \
-                 at 10:9"
+                "change the value in the environment file to a value the constraint at 10:9 \
+                 allows (parameter count is declared in the template at 6:3)"
             )
         );
         let empty = template("heat_template_version: 2013-05-23\nresources: {}\n");

@@ -194,15 +194,25 @@ fn every_code_is_covered() {
     );
 }
 
-/// Diagnostics that have no position in any file, and why: they are about values given on
-/// the command line (the fixtures' `# param:` directives), which no file holds.
-/// - E2023: a malformed `KEY=VALUE` argument — nothing in the template to point at;
-/// - E2009: a value for a parameter the template does not declare — nothing to point at
-///   either (pointing at the `parameters` section would suggest the error is there).
+/// Diagnostics that may have no position, and why: they are about values given on the
+/// command line (the fixtures' `# param:` directives), which are in no file.
+/// - E2023, a malformed `KEY=VALUE` argument: nothing in the template is wrong;
+/// - E2009, a value for a parameter the template does not declare: there is no declaration
+///   to point at, and pointing at the `parameters` section would suggest the error is there.
 ///
-/// A command-line value that a declared parameter rejects (E2007) points at that
-/// parameter's declaration instead, so it is not in this list.
-const POSITIONLESS: &[Code] = &[Code::BadParameterArgument, Code::UnknownParameter];
+/// A command-line value that a declared parameter rejects (E2007) points at the parameter's
+/// declaration instead, so it is not in this list; the same codes about a value written in an
+/// environment file point at that value.
+const POSITIONLESS: &[(Code, &str)] = &[
+    (
+        Code::BadParameterArgument,
+        "a malformed command-line argument",
+    ),
+    (
+        Code::UnknownParameter,
+        "a command-line value for an undeclared parameter",
+    ),
+];
 
 #[test]
 fn every_diagnostic_has_a_hint_and_position() {
@@ -219,7 +229,10 @@ fn every_diagnostic_has_a_hint_and_position() {
             if d.hint.as_deref().is_none_or(|h| h.trim().is_empty()) {
                 problems.push(format!("{fixture}: no hint: {d}"));
             }
-            let from_command_line = POSITIONLESS.contains(&d.code) && d.file.as_deref() != Some("env");
+            // Environment files are files: only the template's diagnostics may be about a
+            // command-line value.
+            let from_command_line = POSITIONLESS.iter().any(|(c, _)| *c == d.code)
+                && d.file.as_deref().is_none_or(|f| f == fixture);
             if !d.span.is_known() && !from_command_line {
                 problems.push(format!("{fixture}: no position: {d}"));
             }

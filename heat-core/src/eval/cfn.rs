@@ -42,11 +42,15 @@ impl Evaluator<'_, '_> {
             Named::NoValue => Ok(None),
             Named::NotFound => match self.ctx.resources.reference(name) {
                 Ok(v) => Ok(Some(v.unwrap_or(Value::Null))),
-                Err(crate::eval::LookupError::UnknownResource) => Err(self.fail(
-                    call,
-                    span,
-                    format!("there is no parameter or resource named \"{name}\""),
-                )),
+                Err(crate::eval::LookupError::UnknownResource) => Err(self
+                    .fail(
+                        call,
+                        span,
+                        format!("there is no parameter or resource named \"{name}\""),
+                    )
+                    .with_hint(format!(
+                        "declare a parameter or a resource named \"{name}\", or fix the name"
+                    ))),
                 Err(e) => Err(self.lookup_error(call, span, e, name, None)),
             },
         }
@@ -83,11 +87,16 @@ impl Evaluator<'_, '_> {
             Value::Array(a) => a,
             Value::Null => Vec::new(),
             other => {
-                return Err(self.fail(
-                    call,
-                    items[1].span,
-                    format!("joins a list, found {}", py::describe(&other)),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        items[1].span,
+                        format!("joins a list, found {}", py::describe(&other)),
+                    )
+                    .with_hint(
+                        "the second argument must evaluate to a list; a CommaDelimitedList or \
+                         List<...> parameter is one",
+                    ));
             }
         };
         let delim = self.eval_name(call, &items[0], "delimiter")?;
@@ -111,21 +120,30 @@ impl Evaluator<'_, '_> {
                 _ => None,
             };
             let Some(i) = i else {
-                return Err(self.fail(
-                    call,
-                    items[0].span,
-                    format!(
-                        "the index must be a non-negative integer, found {}",
-                        py::describe(&index)
-                    ),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        items[0].span,
+                        format!(
+                            "the index must be a non-negative integer, found {}",
+                            py::describe(&index)
+                        ),
+                    )
+                    .with_hint(
+                        "write the index as a whole number from 0 (AWS has no negative indexes)",
+                    ));
             };
             let Value::Array(list) = coll else {
-                return Err(self.fail(
-                    call,
-                    items[1].span,
-                    format!("selects from a list, found {}", py::describe(&coll)),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        items[1].span,
+                        format!("selects from a list, found {}", py::describe(&coll)),
+                    )
+                    .with_hint(
+                        "the second argument must evaluate to a list, e.g. {Fn::GetAZs: ''} or a \
+                         CommaDelimitedList parameter",
+                    ));
             };
             return usize::try_from(i)
                 .ok()
@@ -139,6 +157,11 @@ impl Evaluator<'_, '_> {
                             list.len()
                         ),
                     )
+                    .with_hint(if list.is_empty() {
+                        "the list is empty: check where it comes from".to_string()
+                    } else {
+                        format!("indexes start at 0: use 0 to {}", list.len() - 1)
+                    })
                 });
         }
         // Heat.
@@ -150,20 +173,23 @@ impl Evaluator<'_, '_> {
                     items[1].span,
                     format!("the collection is a string that is not JSON ({e})"),
                 )
+                .with_hint("give a list, a map, or a string that holds JSON")
             })?,
             other => other,
         };
         match coll {
             Value::Object(m) => match &index {
                 Value::String(k) => Ok(m.get(k).cloned().unwrap_or(Value::String(String::new()))),
-                other => Err(self.fail(
-                    call,
-                    items[0].span,
-                    format!(
-                        "the index into a map must be a string, found {}",
-                        py::describe(other)
-                    ),
-                )),
+                other => Err(self
+                    .fail(
+                        call,
+                        items[0].span,
+                        format!(
+                            "the index into a map must be a string, found {}",
+                            py::describe(other)
+                        ),
+                    )
+                    .with_hint("to select from a map, write the key as a string")),
             },
             Value::Array(list) => {
                 let Some(i) = py::to_int(&index) else {
@@ -197,7 +223,9 @@ impl Evaluator<'_, '_> {
         let items = self.raw_list(call, span, 2, 2, "[delimiter, string]")?;
         let delim = self.eval_name(call, &items[0], "delimiter")?;
         if delim.is_empty() {
-            return Err(self.fail(call, items[0].span, "the delimiter must not be empty"));
+            return Err(self
+                .fail(call, items[0].span, "the delimiter must not be empty")
+                .with_hint("use a non-empty delimiter, e.g. ','"));
         }
         let text = self.eval_name(call, &items[1], "value to split")?;
         Ok(Value::Array(
@@ -222,14 +250,18 @@ impl Evaluator<'_, '_> {
             Value::Number(n) if aws => n.to_string(),
             Value::Bool(b) if aws => b.to_string(),
             other => {
-                return Err(self.fail(
-                    call,
-                    pick(call.arg.span, span),
-                    format!(
-                        "the argument must be a string, found {}",
-                        py::describe(&other)
-                    ),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        pick(call.arg.span, span),
+                        format!(
+                            "the argument must be a string, found {}",
+                            py::describe(&other)
+                        ),
+                    )
+                    .with_hint(
+                        "Fn::Base64 takes one string: build it with Fn::Join (or Fn::Sub) first",
+                    ));
             }
         };
         if aws {
@@ -255,11 +287,16 @@ impl Evaluator<'_, '_> {
             Some(e) => match (e.as_map(), e.get("DefaultValue")) {
                 (Some(entries), Some(d)) if entries.len() == 1 => Some(d),
                 _ => {
-                    return Err(self.fail(
-                        call,
-                        e.span,
-                        "the fourth argument must be {DefaultValue: <value>}",
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            e.span,
+                            "the fourth argument must be {DefaultValue: <value>}",
+                        )
+                        .with_hint(
+                            "write the default as {DefaultValue: <value>} (needs Transform: \
+                             AWS::LanguageExtensions)",
+                        ));
                 }
             },
         };
@@ -288,11 +325,19 @@ impl Evaluator<'_, '_> {
             .rev()
             .find(|m| m.name.value == map_name)
         else {
-            return Err(self.fail(
-                call,
-                items[0].span,
-                format!("there is no mapping named \"{map_name}\""),
-            ));
+            let names: Vec<&str> = self
+                .ctx
+                .mappings
+                .iter()
+                .map(|m| m.name.value.as_str())
+                .collect();
+            return Err(self
+                .fail(
+                    call,
+                    items[0].span,
+                    format!("there is no mapping named \"{map_name}\""),
+                )
+                .with_hint(name_hint(&map_name, &names, "the mappings")));
         };
         let found = mapping
             .entries
@@ -305,19 +350,39 @@ impl Evaluator<'_, '_> {
             _ => match default {
                 Some(d) => self.eval(d),
                 None => {
-                    let (at, msg) = match found {
-                        None => (
-                            items[1].span,
-                            format!("mapping \"{map_name}\" has no key \"{top}\""),
-                        ),
-                        Some(_) => (
-                            items[2].span,
-                            format!(
-                                "mapping \"{map_name}\" has no key \"{second}\" under \"{top}\""
-                            ),
-                        ),
+                    let (at, msg, hint) = match found {
+                        None => {
+                            let keys: Vec<&str> = mapping
+                                .entries
+                                .iter()
+                                .map(|(k, _)| k.value.as_str())
+                                .collect();
+                            (
+                                items[1].span,
+                                format!("mapping \"{map_name}\" has no key \"{top}\""),
+                                name_hint(&top, &keys, &format!("the keys of \"{map_name}\"")),
+                            )
+                        }
+                        Some(_) => {
+                            let keys: Vec<&str> = mapping
+                                .entries
+                                .iter()
+                                .rev()
+                                .find(|(k, _)| k.value == top)
+                                .map(|(_, level)| level.iter().map(|(k, _)| k.value.as_str()))
+                                .into_iter()
+                                .flatten()
+                                .collect();
+                            (
+                                items[2].span,
+                                format!(
+                                    "mapping \"{map_name}\" has no key \"{second}\" under \"{top}\""
+                                ),
+                                name_hint(&second, &keys, &format!("the keys under \"{top}\"")),
+                            )
+                        }
                     };
-                    Err(self.fail(call, at, msg))
+                    Err(self.fail(call, at, msg).with_hint(hint))
                 }
             },
         }
@@ -328,14 +393,16 @@ impl Evaluator<'_, '_> {
         match self.eval(&call.arg)? {
             Value::String(_) | Value::Null => {}
             other => {
-                return Err(self.fail(
-                    call,
-                    pick(call.arg.span, span),
-                    format!(
-                        "the argument must be a region name or \"\", found {}",
-                        py::describe(&other)
-                    ),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        pick(call.arg.span, span),
+                        format!(
+                            "the argument must be a region name or \"\", found {}",
+                            py::describe(&other)
+                        ),
+                    )
+                    .with_hint("write '' for the stack's region, or a region name"));
             }
         }
         match self.ctx.availability_zones {
@@ -391,11 +458,13 @@ impl Evaluator<'_, '_> {
                 ));
             };
             let Some((k, v)) = s.split_once('=') else {
-                return Err(self.fail(
-                    call,
-                    items[2].span,
-                    format!("the member list item \"{s}\" is not of the form <name>=<value>"),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        items[2].span,
+                        format!("the member list item \"{s}\" is not of the form <name>=<value>"),
+                    )
+                    .with_hint("write each item as \".member.<N>.<name>=<value>\""));
             };
             partials.insert(k.to_string(), Value::String(v.to_string()));
         }
@@ -454,8 +523,16 @@ impl Evaluator<'_, '_> {
         let name = self.eval_name(call, &call.arg, "export name")?;
         match self.ctx.imports.import_value(&name) {
             Ok(Some(v)) => Ok(v),
-            Ok(None) => Err(self.fail(call, span, format!("No export named {name} found"))),
-            Err(m) => Err(self.unavailable(call, span, m)),
+            Ok(None) => Err(self
+                .fail(call, span, format!("No export named {name} found"))
+                .with_hint(format!(
+                    "export a value named {name} from another stack (an output with Export: \
+                     {{Name: {name}}}), or fix the name"
+                ))),
+            Err(m) => Err(self.unavailable(call, span, m).with_hint(
+                "the exports of other stacks exist only in AWS CloudFormation: the value is \
+                 resolved when the stack is created",
+            )),
         }
     }
 
@@ -463,14 +540,19 @@ impl Evaluator<'_, '_> {
     pub(crate) fn fn_length(&self, call: &Call, span: Span) -> Res<Value> {
         match self.eval(&call.arg)? {
             Value::Array(a) => Ok(Value::from(a.len())),
-            other => Err(self.fail(
-                call,
-                pick(call.arg.span, span),
-                format!(
-                    "the argument must be a list, found {}",
-                    py::describe(&other)
-                ),
-            )),
+            other => Err(self
+                .fail(
+                    call,
+                    pick(call.arg.span, span),
+                    format!(
+                        "the argument must be a list, found {}",
+                        py::describe(&other)
+                    ),
+                )
+                .with_hint(
+                    "Fn::Length counts the items of a list, e.g. a CommaDelimitedList or List<...> \
+                     parameter",
+                )),
         }
     }
 
@@ -529,6 +611,24 @@ impl Evaluator<'_, '_> {
         let name = self.eval_name(call, &call.arg, "condition name")?;
         self.named_condition(&name, call.arg.span)
     }
+}
+
+/// "did you mean 'x'?" when `word` is close to one of `names`, else the list of `names` (at
+/// most ten) under the title `what`.
+fn name_hint(word: &str, names: &[&str], what: &str) -> String {
+    if let Some(h) = crate::validate::names::did_you_mean(word, names.iter().copied()) {
+        return h;
+    }
+    if names.is_empty() {
+        return format!("there are no {}", what.trim_start_matches("the "));
+    }
+    let shown: Vec<&str> = names.iter().take(10).copied().collect();
+    let more = if names.len() > shown.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    format!("{what} are: {}{more}", shown.join(", "))
 }
 
 /// Equality as AWS compares values: scalars by their text, lists item by item, maps key by

@@ -104,7 +104,12 @@ impl Evaluator<'_, '_> {
         let bits = int(2, "cidr bits")?;
         cidr(&block, count, bits)
             .map(|v| Value::Array(v.into_iter().map(Value::String).collect()))
-            .map_err(|m| self.fail(call, span, m))
+            .map_err(|m| {
+                self.fail(call, span, m).with_hint(
+                    "cidrBits is the number of host bits of each subnet: 8 gives /24 subnets of an \
+                     IPv4 block, 64 gives /64 subnets of an IPv6 block",
+                )
+            })
     }
 }
 

@@ -63,6 +63,10 @@ impl ConditionLookup for TemplateConditions<'_> {
                         "conditions refer to each other in a cycle: {}",
                         cycle.join(" -> ")
                     ),
+                )
+                .with_hint(
+                    "break the cycle: a condition cannot refer to itself, directly or through \
+                     other conditions",
                 )));
             }
             None => {}
@@ -84,6 +88,10 @@ impl ConditionLookup for TemplateConditions<'_> {
                     "condition \"{name}\" must evaluate to a boolean, found {}",
                     super::py::describe(&other)
                 ),
+            )
+            .with_hint(
+                "define the condition with true, false or a condition function (equals, not, and, \
+                 or)",
             )),
             Err(e) => Err(e),
         };
@@ -142,7 +150,8 @@ pub fn condition_enabled(
                 Code::EvaluationFailed,
                 name.span,
                 format!("there is no condition named \"{}\"", name.value),
-            )),
+            )
+            .with_hint("define it in the conditions section, or fix the name")),
         },
         Some(ResourceCondition::Inline(expr)) => match evaluate(expr, ctx)? {
             Value::Bool(b) => Ok(b),
@@ -153,7 +162,8 @@ pub fn condition_enabled(
                     Code::EvaluationFailed,
                     expr.span,
                     format!("there is no condition named \"{name}\""),
-                )),
+                )
+                .with_hint("define it in the conditions section, or fix the name")),
             },
             other => Err(EvalError::new(
                 Code::EvaluationFailed,
@@ -162,6 +172,10 @@ pub fn condition_enabled(
                     "a condition must be a boolean or a condition name, found {}",
                     super::py::describe(&other)
                 ),
+            )
+            .with_hint(
+                "use a condition name, true or false, or a condition function such as \
+                 {equals: [{get_param: env}, prod]}",
             )),
         },
     }

@@ -20,7 +20,9 @@ use sha1::Digest as _;
 use crate::diagnostic::Code;
 use crate::eval::context::{FacadeAttribute, LookupError, Pseudo};
 use crate::eval::py;
-use crate::eval::{EvalError, Evaluator, MAX_REPEAT_ITEMS, Res, pick, py_index, select_path};
+use crate::eval::{
+    EvalError, Evaluator, MAX_REPEAT_ITEMS, Res, near_or_usage, pick, py_index, select_path,
+};
 use crate::span::Span;
 use crate::template::expr::{Call, Expr, ExprKind, Func};
 use crate::template::version::{Format, Version};
@@ -71,20 +73,32 @@ impl Evaluator<'_, '_> {
         attribute: Option<&str>,
     ) -> EvalError {
         match e {
-            LookupError::UnknownResource => self.fail(
-                call,
-                span,
-                format!("there is no resource named \"{resource}\""),
-            ),
-            LookupError::UnknownAttribute => self.fail(
-                call,
-                span,
-                format!(
-                    "resource \"{resource}\" has no attribute \"{}\"",
-                    attribute.unwrap_or_default()
-                ),
-            ),
-            LookupError::Unavailable(m) => self.unavailable(call, span, m),
+            LookupError::UnknownResource => self
+                .fail(
+                    call,
+                    span,
+                    format!("there is no resource named \"{resource}\""),
+                )
+                .with_hint(format!(
+                    "declare a resource named \"{resource}\" in the template, or fix the name"
+                )),
+            LookupError::UnknownAttribute => self
+                .fail(
+                    call,
+                    span,
+                    format!(
+                        "resource \"{resource}\" has no attribute \"{}\"",
+                        attribute.unwrap_or_default()
+                    ),
+                )
+                .with_hint(format!(
+                    "check the attribute name against the documentation of the resource type of \
+                     \"{resource}\" (names are case-sensitive)"
+                )),
+            LookupError::Unavailable(m) => self.unavailable(call, span, m).with_hint(format!(
+                "not a template error: resource \"{resource}\" has this value only once it exists, \
+                 after the stack is created"
+            )),
             LookupError::Failed(m) => self.fail(call, span, m),
         }
     }
@@ -271,11 +285,17 @@ impl Evaluator<'_, '_> {
                 Value::Null => {}
                 ref other if multiple && !py::truthy(other) => {}
                 other => {
-                    return Err(self.fail(
-                        call,
-                        list_expr.span,
-                        format!("joins lists only, found {}", py::describe(&other)),
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            list_expr.span,
+                            format!("joins lists only, found {}", py::describe(&other)),
+                        )
+                        .with_hint(
+                            "each item after the delimiter must evaluate to a list (null is \
+                             skipped); a parameter used here must be of type \
+                             comma_delimited_list or json",
+                        ));
                 }
             }
         }
@@ -313,14 +333,37 @@ impl Evaluator<'_, '_> {
                         JoinMode::Aws => "strings or numbers",
                         JoinMode::Strict => "strings",
                     };
-                    return Err(self.fail(
-                        call,
-                        span,
-                        format!(
-                            "the items to join must be {allowed}, found {}",
-                            py::describe(&other)
-                        ),
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            span,
+                            format!(
+                                "the items to join must be {allowed}, found {}",
+                                py::describe(&other)
+                            ),
+                        )
+                        .with_hint(match mode {
+                            JoinMode::Json => {
+                                "quote numbers and booleans in the list ('8080') so that they are \
+                                 strings; maps and lists are joined as JSON"
+                                    .to_string()
+                            }
+                            JoinMode::Aws => {
+                                "Fn::Join joins strings and numbers: join an inner list first, or \
+                                 pick one item with Fn::Select"
+                                    .to_string()
+                            }
+                            JoinMode::Strict if call.func == Func::ListJoin => {
+                                "quote numbers and booleans ('8080'); from heat_template_version \
+                                 2015-10-15 list_join also joins maps and lists (as JSON)"
+                                    .to_string()
+                            }
+                            JoinMode::Strict => {
+                                "only strings can be joined here: quote numbers and booleans \
+                                 ('8080')"
+                                    .to_string()
+                            }
+                        }));
                 }
             });
         }
@@ -398,7 +441,9 @@ impl Evaluator<'_, '_> {
         let mut replacements = Vec::with_capacity(keys.len());
         for k in &keys {
             if k.is_empty() {
-                return Err(self.fail(call, params.span, "a param name must not be empty"));
+                return Err(self
+                    .fail(call, params.span, "a param name must not be empty")
+                    .with_hint("give the param a name, or remove the empty key"));
             }
             let v = mapping.get(*k).unwrap_or(&Value::Null);
             replacements.push(self.replacement(call, params.span, k, v, json, allow_empty)?);
@@ -434,14 +479,20 @@ impl Evaluator<'_, '_> {
                 .map(|(k, _)| k.as_str())
                 .collect();
             if !missing.is_empty() {
-                return Err(self.fail(
-                    call,
-                    params.span,
-                    format!(
-                        "these params do not occur in the template: {}",
-                        missing.join(", ")
-                    ),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        params.span,
+                        format!(
+                            "these params do not occur in the template: {}",
+                            missing.join(", ")
+                        ),
+                    )
+                    .with_hint(format!(
+                        "{} fails when a param does not occur in the template: fix the names, \
+                         remove those params, or use str_replace",
+                        call.func.name()
+                    )));
             }
         }
         let mut out = String::new();
@@ -469,6 +520,11 @@ impl Evaluator<'_, '_> {
                 span,
                 format!("param \"{key}\" has no value (null or empty), which is not allowed here"),
             )
+            .with_hint(format!(
+                "{} refuses null or empty values: give \"{key}\" a value, or use \
+                 str_replace_strict",
+                call.func.name()
+            ))
         };
         match v {
             Value::Null if allow_empty => Ok(String::new()),
@@ -530,14 +586,19 @@ impl Evaluator<'_, '_> {
             Value::Null => return Ok(Value::Null),
             Value::String(s) => s.as_str(),
             other => {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!(
-                        "the value to split must be a string, found {}",
-                        py::describe(other)
-                    ),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        span,
+                        format!(
+                            "the value to split must be a string, found {}",
+                            py::describe(other)
+                        ),
+                    )
+                    .with_hint(
+                        "split a string: a parameter used here must be of type string (a \
+                         comma_delimited_list is a list already)",
+                    ));
             }
         };
         let parts: Vec<Value> = match &args[0] {
@@ -546,47 +607,61 @@ impl Evaluator<'_, '_> {
                 .map(|s| Value::String(s.into()))
                 .collect(),
             Value::String(d) if d.is_empty() => {
-                return Err(self.fail(call, span, "the delimiter must not be empty"));
+                return Err(self
+                    .fail(call, span, "the delimiter must not be empty")
+                    .with_hint(
+                        "use a non-empty delimiter, e.g. ','; leave it null to split at white \
+                         space",
+                    ));
             }
             Value::String(d) => text
                 .split(d.as_str())
                 .map(|s| Value::String(s.into()))
                 .collect(),
             other => {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!(
-                        "the delimiter must be a string, found {}",
-                        py::describe(other)
-                    ),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        span,
+                        format!(
+                            "the delimiter must be a string, found {}",
+                            py::describe(other)
+                        ),
+                    )
+                    .with_hint("quote the delimiter: ','"));
             }
         };
         let Some(index) = args.get(2) else {
             return Ok(Value::Array(parts));
         };
         let Some(i) = py::to_int(index) else {
-            return Err(self.fail(
-                call,
-                span,
-                format!(
-                    "the index must be an integer, found {}",
-                    py::describe(index)
-                ),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    span,
+                    format!(
+                        "the index must be an integer, found {}",
+                        py::describe(index)
+                    ),
+                )
+                .with_hint("write the index as a whole number: 0 is the first item, -1 the last"));
         };
         match py_index(i, parts.len()) {
             Some(j) => Ok(parts.get(j).cloned().unwrap_or(Value::Null)),
-            None => Err(self.fail(
-                call,
-                span,
-                format!(
-                    "index {i} is out of range: the split gives {} item(s), indexes 0 to {}",
-                    parts.len(),
-                    parts.len() as i64 - 1
-                ),
-            )),
+            None => Err(self
+                .fail(
+                    call,
+                    span,
+                    format!(
+                        "index {i} is out of range: the split gives {} item(s), indexes 0 to {}",
+                        parts.len(),
+                        parts.len() as i64 - 1
+                    ),
+                )
+                .with_hint(
+                    "negative indexes count from the end (-1 is the last item); leave the index \
+                     out to get the whole list",
+                )),
         }
     }
 
@@ -622,14 +697,14 @@ impl Evaluator<'_, '_> {
             match u8::try_from(u32::from(c)) {
                 Ok(b) => bytes.push(b),
                 Err(_) => {
-                    return Err(self.fail(
-                        call,
-                        span,
-                        format!(
-                            "the value has a character outside Latin-1 (U+{:04X}); Heat digests \
-                             the Latin-1 encoding of the text",
-                            u32::from(c)
-                        ),
+                    let message = format!(
+                        "the value has a character outside Latin-1 (U+{:04X}); Heat digests the \
+                         Latin-1 encoding of the text",
+                        u32::from(c)
+                    );
+                    return Err(self.fail(call, span, message).with_hint(
+                        "Heat cannot digest text outside Latin-1: replace the character, or \
+                         digest a value without it",
                     ));
                 }
             }
@@ -651,7 +726,8 @@ impl Evaluator<'_, '_> {
                         "unknown algorithm \"{algorithm}\"; use one of md5, sha1, sha224, sha256, \
                          sha384, sha512, sha512_224, sha512_256"
                     ),
-                ));
+                )
+                .with_hint(near_or_usage(call.func, algorithm, DIGEST_NAMES)));
             }
         };
         Ok(Value::String(hex))
@@ -681,14 +757,19 @@ impl Evaluator<'_, '_> {
                 Value::Null => {}
                 Value::Object(m) => out.extend(m),
                 other => {
-                    return Err(self.fail(
-                        call,
-                        span,
-                        format!(
-                            "the items to merge must be maps, found {}",
-                            py::describe(&other)
-                        ),
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            span,
+                            format!(
+                                "the items to merge must be maps, found {}",
+                                py::describe(&other)
+                            ),
+                        )
+                        .with_hint(
+                            "each item must evaluate to a map (null items are skipped): a \
+                             parameter used here must be of type json",
+                        ));
                 }
             }
         }
@@ -712,23 +793,38 @@ impl Evaluator<'_, '_> {
             match v {
                 Value::Null => Ok(serde_json::Map::new()),
                 Value::Object(m) => Ok(m.clone()),
-                other => Err(self.fail(
-                    call,
-                    span,
-                    format!("the arguments must be maps, found {}", py::describe(other)),
-                )),
+                other => Err(self
+                    .fail(
+                        call,
+                        span,
+                        format!("the arguments must be maps, found {}", py::describe(other)),
+                    )
+                    .with_hint(
+                        "both arguments must evaluate to maps: a parameter used here must be of \
+                         type json",
+                    )),
             }
         };
         let input = as_map(&args[0])?;
         let repl = as_map(&args[1])?;
         if let Some(bad) = repl.keys().find(|k| *k != "keys" && *k != "values") {
-            return Err(self.fail(
-                call,
-                span,
-                format!(
-                    "the replacement map may only have \"keys\" and \"values\", found \"{bad}\""
-                ),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    span,
+                    format!(
+                        "the replacement map may only have \"keys\" and \"values\", found \"{bad}\""
+                    ),
+                )
+                .with_hint(
+                    crate::validate::names::did_you_mean(bad, ["keys", "values"]).unwrap_or_else(
+                        || {
+                            "write the replacements as \
+                             {keys: {<old key>: <new key>}, values: {<old value>: <new value>}}"
+                                .to_string()
+                        },
+                    ),
+                ));
         }
         let keys = as_map(repl.get("keys").unwrap_or(&Value::Null))?;
         let values = as_map(repl.get("values").unwrap_or(&Value::Null))?;
@@ -739,29 +835,42 @@ impl Evaluator<'_, '_> {
                 Some(Value::String(s)) => s.clone(),
                 Some(n @ (Value::Number(_) | Value::Bool(_))) => py::json_dumps(n),
                 Some(other) => {
-                    return Err(self.fail(
-                        call,
-                        span,
-                        format!(
-                            "the replacement for key \"{k}\" must be a string, found {}",
-                            py::describe(other)
-                        ),
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            span,
+                            format!(
+                                "the replacement for key \"{k}\" must be a string, found {}",
+                                py::describe(other)
+                            ),
+                        )
+                        .with_hint(format!(
+                            "map \"{k}\" to the new key as a string: keys: {{{k}: new_name}}"
+                        )));
                 }
             };
             if key != *k && input.contains_key(&key) {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!("the key replacement \"{key}\" collides with a key of the input map"),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        span,
+                        format!(
+                            "the key replacement \"{key}\" collides with a key of the input map"
+                        ),
+                    )
+                    .with_hint(
+                        "choose a replacement key the input map does not have, or replace that key \
+                         too",
+                    ));
             }
             if key != *k && out.contains_key(&key) {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!("the key replacement \"{key}\" collides with another replaced key"),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        span,
+                        format!("the key replacement \"{key}\" collides with another replaced key"),
+                    )
+                    .with_hint("map each key to a different replacement"));
             }
             let value = match v {
                 Value::String(s) => values.get(s).cloned().unwrap_or_else(|| v.clone()),
@@ -796,14 +905,19 @@ impl Evaluator<'_, '_> {
                     ..
                 }) => *b,
                 Some(other) => {
-                    return Err(self.fail(
-                        call,
-                        other.span,
-                        format!(
-                            "\"permutations\" must be a boolean, found {}",
-                            other.kind_name()
-                        ),
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            other.span,
+                            format!(
+                                "\"permutations\" must be a boolean, found {}",
+                                other.kind_name()
+                            ),
+                        )
+                        .with_hint(
+                            "write `permutations: false` or `permutations: true` (a literal \
+                             boolean, not a function)",
+                        ));
                 }
             }
         } else {
@@ -849,24 +963,39 @@ impl Evaluator<'_, '_> {
                     } else {
                         "lists"
                     };
-                    return Err(self.fail(
-                        call,
-                        for_each.span,
-                        format!(
-                            "the values of \"for_each\" must be {allowed}; \"{k}\" is {}",
-                            py::describe(&other)
-                        ),
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            for_each.span,
+                            format!(
+                                "the values of \"for_each\" must be {allowed}; \"{k}\" is {}",
+                                py::describe(&other)
+                            ),
+                        )
+                        .with_hint(if matches!(other, Value::Object(_)) && !with_map {
+                            "iterating over a map's keys needs heat_template_version 2016-10-14 or \
+                             later"
+                                .to_string()
+                        } else if matches!(other, Value::Object(_)) {
+                            "with `permutations: false` the values must be lists: drop \
+                             permutations to iterate over a map's keys"
+                                .to_string()
+                        } else {
+                            "give each variable a list of values; a parameter used here must be of \
+                             type comma_delimited_list or json"
+                                .to_string()
+                        }));
                 }
             };
             keys.push(k);
             lists.push(list);
         }
         if !nested && lens.windows(2).any(|w| w[0] != w[1]) {
-            return Err(self.fail(
-                call,
-                for_each.span,
-                "with \"permutations: false\" the lists of \"for_each\" must have the same length",
+            let message =
+                "with \"permutations: false\" the lists of \"for_each\" must have the same length";
+            return Err(self.fail(call, for_each.span, message).with_hint(
+                "give the lists the same length, or drop `permutations: false` to repeat over \
+                 every combination",
             ));
         }
         let body = self.eval(template)?;
@@ -880,11 +1009,16 @@ impl Evaluator<'_, '_> {
         let count = match count {
             Some(c) if c <= MAX_REPEAT_ITEMS => c,
             _ => {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!("would produce more than {MAX_REPEAT_ITEMS} items"),
-                ));
+                return Err(self
+                    .fail(
+                        call,
+                        span,
+                        format!("would produce more than {MAX_REPEAT_ITEMS} items"),
+                    )
+                    .with_hint(
+                        "each combination of the for_each values makes one item: shorten the \
+                         lists, or split the repeat",
+                    ));
             }
         };
         let mut out = Vec::with_capacity(count);
@@ -949,14 +1083,14 @@ impl Evaluator<'_, '_> {
         let mut s = s.to_string();
         for (k, v) in keys.iter().zip(values) {
             let Value::String(v) = v else {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!(
-                        "the items of \"for_each\" must be strings to be put into the template; \
-                         \"{k}\" has {}",
-                        py::describe(v)
-                    ),
+                let message = format!(
+                    "the items of \"for_each\" must be strings to be put into the template; \
+                     \"{k}\" has {}",
+                    py::describe(v)
+                );
+                return Err(self.fail(call, span, message).with_hint(
+                    "quote numbers and booleans in the lists of for_each ('80') so that they are \
+                     strings",
                 ));
             };
             if !k.is_empty() {
@@ -987,14 +1121,19 @@ impl Evaluator<'_, '_> {
                 Value::Null => {}
                 Value::Array(a) => out.extend(a),
                 other => {
-                    return Err(self.fail(
-                        call,
-                        span,
-                        format!(
-                            "the items to concatenate must be lists, found {}",
-                            py::describe(&other)
-                        ),
-                    ));
+                    return Err(self
+                        .fail(
+                            call,
+                            span,
+                            format!(
+                                "the items to concatenate must be lists, found {}",
+                                py::describe(&other)
+                            ),
+                        )
+                        .with_hint(
+                            "each item must evaluate to a list (null items are skipped): a \
+                             parameter used here must be of type comma_delimited_list or json",
+                        ));
                 }
             }
         }
@@ -1013,25 +1152,32 @@ impl Evaluator<'_, '_> {
             return Ok(seq);
         }
         let Value::Array(seq) = seq else {
-            return Err(self.fail(
-                call,
-                items[1].span,
-                format!("filters lists only, found {}", py::describe(&seq)),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    items[1].span,
+                    format!("filters lists only, found {}", py::describe(&seq)),
+                )
+                .with_hint(
+                    "the second argument must evaluate to a list; a parameter used here must be of \
+                     type comma_delimited_list or json",
+                ));
         };
         let values = self.eval(&items[0])?;
         if !py::truthy(&values) {
             return Ok(Value::Array(seq));
         }
         let Value::Array(values) = values else {
-            return Err(self.fail(
-                call,
-                items[0].span,
-                format!(
-                    "the values to remove must be a list, found {}",
-                    py::describe(&values)
-                ),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    items[0].span,
+                    format!(
+                        "the values to remove must be a list, found {}",
+                        py::describe(&values)
+                    ),
+                )
+                .with_hint("write the values to remove as a list, e.g. [null, '']"));
         };
         let remove: std::collections::HashSet<String> = values.iter().map(py::canon).collect();
         Ok(Value::Array(
@@ -1049,14 +1195,19 @@ impl Evaluator<'_, '_> {
             Value::Array(seq) => Ok(Value::Bool(seq.iter().any(|v| py::eq(v, &value)))),
             Value::String(s) => match &value {
                 Value::String(needle) => Ok(Value::Bool(s.contains(needle.as_str()))),
-                other => Err(self.fail(
-                    call,
-                    items[0].span,
-                    format!(
-                        "to look into a string the value must be a string, found {}",
-                        py::describe(other)
-                    ),
-                )),
+                other => Err(self
+                    .fail(
+                        call,
+                        items[0].span,
+                        format!(
+                            "to look into a string the value must be a string, found {}",
+                            py::describe(other)
+                        ),
+                    )
+                    .with_hint(
+                        "to look for a value that is not a string, look into a list instead of a \
+                         string",
+                    )),
             },
             other => Err(self.fail(
                 call,
@@ -1078,14 +1229,17 @@ impl Evaluator<'_, '_> {
             Value::Bool(b) => Ok(*b),
             Value::Null => Ok(true),
             Value::String(name) => self.named_condition(name, e.span),
-            other => Err(self.fail(
-                call,
-                e.span,
-                format!(
-                    "a condition must be a boolean, a condition name or a condition function, found {}",
+            other => {
+                let message = format!(
+                    "a condition must be a boolean, a condition name or a condition function, \
+                     found {}",
                     py::describe(other)
-                ),
-            )),
+                );
+                Err(self.fail(call, e.span, message).with_hint(
+                    "use a condition name, true or false, or a condition function such as \
+                     {equals: [{get_param: env}, prod]}",
+                ))
+            }
         }
     }
 
@@ -1174,10 +1328,12 @@ impl Evaluator<'_, '_> {
                 ));
             }
         };
-        self.ctx
-            .facade
-            .facade(attr)
-            .map_err(|m| self.unavailable(call, span, m))
+        self.ctx.facade.facade(attr).map_err(|m| {
+            self.unavailable(call, span, m).with_hint(
+                "resource_facade reads the resource that uses this template as a nested stack: it \
+                 has a value only when the template is used that way",
+            )
+        })
     }
 
     /// `yaql: {expression: ..., data: ...}`: checked, then refused.
@@ -1188,11 +1344,13 @@ impl Evaluator<'_, '_> {
             .iter()
             .find(|(k, _)| k.name != "expression" && k.name != "data")
         {
-            return Err(self.fail(
-                call,
-                k.span,
-                format!("unknown key \"{}\"; the argument must be {form}", k.name),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    k.span,
+                    format!("unknown key \"{}\"; the argument must be {form}", k.name),
+                )
+                .with_hint(near_or_usage(call.func, &k.name, ["expression", "data"])));
         }
         let Some(expression) = call.arg.get("expression") else {
             return Err(self.fail(
@@ -1218,15 +1376,21 @@ impl Evaluator<'_, '_> {
             .filter(|k| !KEYS.contains(k))
             .collect();
         if !unknown.is_empty() {
-            return Err(self.fail(
-                call,
-                pick(call.arg.span, span),
-                format!(
-                    "unknown argument(s) {}; the arguments are {}",
-                    unknown.join(", "),
-                    KEYS.join(", ")
-                ),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    pick(call.arg.span, span),
+                    format!(
+                        "unknown argument(s) {}; the arguments are {}",
+                        unknown.join(", "),
+                        KEYS.join(", ")
+                    ),
+                )
+                .with_hint(near_or_usage(
+                    call.func,
+                    unknown.first().copied().unwrap_or_default(),
+                    KEYS,
+                )));
         }
         let Value::Object(args) = self.eval(&call.arg)? else {
             return Err(self.fail(call, span, "the arguments must be a map"));
@@ -1237,11 +1401,16 @@ impl Evaluator<'_, '_> {
             match *key {
                 "query" => {
                     if !v.is_object() {
-                        return Err(self.fail(
-                            call,
-                            span,
-                            format!("\"query\" must be a map, found {}", py::describe(v)),
-                        ));
+                        return Err(self
+                            .fail(
+                                call,
+                                span,
+                                format!("\"query\" must be a map, found {}", py::describe(v)),
+                            )
+                            .with_hint(
+                                "write the query as a map of parameters, e.g. query: \
+                                 {page: 2, sort: name}",
+                            ));
                     }
                 }
                 "port" => {
@@ -1262,7 +1431,9 @@ impl Evaluator<'_, '_> {
         }
         let [scheme, username, password, host, port, path, _, fragment] = &strs;
         if scheme.contains(':') {
-            return Err(self.fail(call, span, "\"scheme\" must not contain ':'"));
+            return Err(self
+                .fail(call, span, "\"scheme\" must not contain ':'")
+                .with_hint("write the scheme alone, without ':' or '//', e.g. scheme: https"));
         }
         let mut netloc = String::new();
         let user = py::quote(username, "");
@@ -1315,22 +1486,40 @@ impl Evaluator<'_, '_> {
             _ => None,
         };
         let Some(port) = port else {
-            return Err(self.fail(
-                call,
-                span,
-                format!("invalid port {}; it must be an integer", py::describe(v)),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    span,
+                    format!("invalid port {}; it must be an integer", py::describe(v)),
+                )
+                .with_hint("write the port as a whole number, e.g. port: 8080"));
         };
         if !(1..=65535).contains(&port) {
-            return Err(self.fail(
-                call,
-                span,
-                format!("invalid port {port}; it must be in the range 1-65535"),
-            ));
+            return Err(self
+                .fail(
+                    call,
+                    span,
+                    format!("invalid port {port}; it must be in the range 1-65535"),
+                )
+                .with_hint(
+                    "use a port from 1 to 65535, or leave port out to use the scheme's default",
+                ));
         }
         Ok(())
     }
 }
+
+/// The algorithms `digest` knows.
+const DIGEST_NAMES: [&str; 8] = [
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha512_224",
+    "sha512_256",
+];
 
 /// How `join` treats items that are not strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -245,6 +245,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Code::EvaluationFailed,
                 e.span,
                 format!("expressions nest more than {MAX_DEPTH} levels deep"),
+            )
+            .with_hint(
+                "nest fewer functions: split the expression, e.g. across several outputs or \
+                 resources",
             ));
         }
         self.depth.set(d + 1);
@@ -284,16 +288,19 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         }))
     }
 
-    /// An evaluation error naming the function.
+    /// An evaluation error naming the function, with a correct call of the function as its
+    /// hint (a site with something more specific to say replaces it with `with_hint`).
     pub(crate) fn fail(&self, call: &Call, span: Span, msg: impl std::fmt::Display) -> EvalError {
         EvalError::new(
             Code::EvaluationFailed,
             span,
             format!("{}: {msg}", call.func.name()),
         )
+        .with_hint(format!("a correct call: {}", usage(call.func)))
     }
 
-    /// A "value not available here" error naming the function.
+    /// A "value not available here" error naming the function. The hint says where the
+    /// value does exist (a site that knows better replaces it with `with_hint`).
     pub(crate) fn unavailable(
         &self,
         call: &Call,
@@ -304,6 +311,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             Code::ValueUnavailable,
             span,
             format!("{}: {msg}", call.func.name()),
+        )
+        .with_hint(
+            "nothing to fix in the template: the value exists once the stack is created, and \
+             offline evaluation can only use what the evaluation context provides",
         )
     }
 
@@ -414,19 +425,28 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     .with_hint("the macro runs in AWS CloudFormation when the stack is created"));
             }
             FnForEach => {
-                return Err(self.unavailable(
-                    call,
-                    span,
-                    "loops of the AWS::LanguageExtensions transform are not evaluated offline",
-                ));
+                return Err(self
+                    .unavailable(
+                        call,
+                        span,
+                        "loops of the AWS::LanguageExtensions transform are not evaluated offline",
+                    )
+                    .with_hint(
+                        "AWS expands the loops when the stack is created: create a change set to \
+                         see the expanded template",
+                    ));
             }
             FnContains | FnEachMemberEquals | FnEachMemberIn => self.rule_function(call, span)?,
             FnValueOf | FnValueOfAll | FnRefAll => {
-                return Err(self.unavailable(
-                    call,
-                    span,
-                    "rule functions that look up AWS resources are not evaluated offline",
-                ));
+                return Err(self
+                    .unavailable(
+                        call,
+                        span,
+                        "rule functions that look up AWS resources are not evaluated offline",
+                    )
+                    .with_hint(
+                        "AWS CloudFormation checks Rules when the stack is created or updated",
+                    ));
             }
             Condition => Value::Bool(self.condition_fn(call, span)?),
         };
@@ -441,8 +461,98 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Code::EvaluationFailed,
                 span,
                 format!("there is no condition named \"{name}\""),
-            )),
+            )
+            .with_hint("define it in the conditions section, or fix the name")),
         }
+    }
+}
+
+/// A hint for a name that `func` does not know: "did you mean 'x'?" when it is close to one
+/// of `candidates`, else a correct call of the function.
+pub(crate) fn near_or_usage<'a>(
+    func: Func,
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    crate::validate::names::did_you_mean(word, candidates)
+        .unwrap_or_else(|| format!("a correct call: {}", usage(func)))
+}
+
+/// A correct call of a function, for hints.
+pub(crate) fn usage(func: Func) -> &'static str {
+    use Func::*;
+    match func {
+        GetParam => "{get_param: image} or {get_param: [servers, 0, name]}",
+        GetResource => "{get_resource: my_server}",
+        GetAttr => "{get_attr: [my_server, networks, private, 0]}",
+        GetFile => "{get_file: scripts/setup.sh}",
+        ListJoin => "{list_join: [',', [a, b, c]]} gives \"a,b,c\"",
+        StrReplace => {
+            "{str_replace: {template: 'http://$host/', params: {$host: {get_attr: [lb, ip]}}}}"
+        }
+        StrReplaceStrict => {
+            "{str_replace_strict: {template: 'http://$host/', params: {$host: example.org}}}"
+        }
+        StrReplaceVstrict => {
+            "{str_replace_vstrict: {template: 'http://$host/', params: {$host: example.org}}}"
+        }
+        ResourceFacade => "{resource_facade: metadata}",
+        Repeat => "{repeat: {for_each: {<%port%>: [80, 443]}, template: {port: <%port%>}}}",
+        Digest => "{digest: [sha512, {get_param: password}]}",
+        StrSplit => "{str_split: [',', 'apples,pears', 1]} gives \"pears\"",
+        MapMerge => "{map_merge: [{a: 1}, {b: 2}]} gives {a: 1, b: 2}",
+        MapReplace => {
+            "{map_replace: [{k1: v1}, {keys: {k1: K1}, values: {v1: V1}}]} gives {K1: V1}"
+        }
+        Yaql => "{yaql: {expression: $.data.ports.max(), data: {ports: [80, 443]}}}",
+        If => "{if: [is_prod, m1.large, m1.small]}",
+        Equals => "{equals: [{get_param: env}, prod]}",
+        Not => "{not: is_prod}",
+        And => "{and: [is_prod, {equals: [{get_param: zone}, az1]}]}",
+        Or => "{or: [is_prod, {equals: [{get_param: zone}, az1]}]}",
+        Filter => "{filter: [[null, ''], {get_param: names}]}",
+        MakeUrl => "{make_url: {scheme: https, host: {get_attr: [lb, ip]}, port: 443, path: /}}",
+        ListConcat => "{list_concat: [[a, b], [c]]} gives [a, b, c]",
+        ListConcatUnique => "{list_concat_unique: [[a, b], [b, c]]} gives [a, b, c]",
+        Contains => "{contains: [{get_param: flavor}, [m1.small, m1.large]]}",
+        Ref => "{Ref: InstanceType} or {Ref: MyBucket}",
+        FnGetAtt => "{Fn::GetAtt: [MyBucket, Arn]}",
+        FnJoin => "{Fn::Join: [',', [a, b, c]]} gives \"a,b,c\"",
+        FnSelect => "{Fn::Select: [1, [a, b, c]]} gives b (indexes start at 0)",
+        FnSplit => "{Fn::Split: [',', 'a,b,c']} gives [a, b, c]",
+        FnReplace => "{Fn::Replace: [{$host: {Ref: Host}}, 'http://$host/']}",
+        FnBase64 => "{Fn::Base64: {Fn::Sub: '#!/bin/bash\\necho ${AWS::StackName}'}}",
+        FnFindInMap => "{Fn::FindInMap: [RegionMap, {Ref: AWS::Region}, AMI]}",
+        FnGetAZs => "{Fn::GetAZs: ''} or {Fn::GetAZs: {Ref: AWS::Region}}",
+        FnMemberListToMap => {
+            "{Fn::MemberListToMap: [Name, Value, [.member.0.Name=k, .member.0.Value=v]]}"
+        }
+        FnResourceFacade => "{Fn::ResourceFacade: Metadata}",
+        FnIf => "{Fn::If: [IsProd, m5.large, t3.micro]}",
+        FnEquals => "{Fn::Equals: [{Ref: Env}, prod]}",
+        FnNot => "{Fn::Not: [{Condition: IsProd}]}",
+        FnAnd => "{Fn::And: [{Condition: IsProd}, {Fn::Equals: [{Ref: Zone}, az1]}]}",
+        FnOr => "{Fn::Or: [{Condition: IsProd}, {Fn::Equals: [{Ref: Zone}, az1]}]}",
+        FnSub => {
+            "{Fn::Sub: 'arn:aws:s3:::${Bucket}/*'} or {Fn::Sub: ['${Name}-logs', {Name: app}]}"
+        }
+        FnImportValue => "{Fn::ImportValue: {Fn::Sub: '${NetworkStack}-VpcId'}}",
+        FnCidr => "{Fn::Cidr: ['10.0.0.0/16', 6, 8]} gives six /24 blocks",
+        FnLength => "{Fn::Length: {Ref: SubnetIds}}",
+        FnToJsonString => "{Fn::ToJsonString: {key: value}}",
+        FnTransform => {
+            "{Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://bucket/x.yaml}}}"
+        }
+        FnContains => "{Fn::Contains: [[a, b], {Ref: Env}]}",
+        FnEachMemberEquals => "{Fn::EachMemberEquals: [{Ref: Zones}, az1]}",
+        FnEachMemberIn => "{Fn::EachMemberIn: [{Ref: Zones}, [az1, az2]]}",
+        FnValueOf => "{Fn::ValueOf: [SubnetId, VpcId]}",
+        FnValueOfAll => "{Fn::ValueOfAll: [AWS::EC2::Subnet::Id, VpcId]}",
+        FnRefAll => "{Fn::RefAll: AWS::EC2::VPC::Id}",
+        FnForEach => {
+            "{Fn::ForEach::Topics: [Name, [a, b], {Topic${Name}: {Type: AWS::SNS::Topic}}]}"
+        }
+        Condition => "{Condition: IsProd}",
     }
 }
 

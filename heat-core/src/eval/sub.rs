@@ -42,17 +42,26 @@ impl Evaluator<'_, '_> {
                         vars.insert(k.name.clone(), v);
                     }
                     None => {
-                        return Err(self.fail(
-                            call,
-                            e.span,
-                            format!("variable \"{}\" has no value (AWS::NoValue)", k.name),
-                        ));
+                        return Err(self
+                            .fail(
+                                call,
+                                e.span,
+                                format!("variable \"{}\" has no value (AWS::NoValue)", k.name),
+                            )
+                            .with_hint(
+                                "give the variable a value, or remove it: AWS::NoValue cannot be \
+                                 substituted",
+                            ));
                     }
                 }
             }
         }
         let at = pick(template_expr.span, span);
-        let pieces = sub_variables(&template).map_err(|m| self.fail(call, at, m))?;
+        let pieces = sub_variables(&template).map_err(|m| {
+            self.fail(call, at, m).with_hint(
+                "every ${ needs a closing } around a name; write ${!Name} for a literal ${Name}",
+            )
+        })?;
         let mut out = String::with_capacity(template.len());
         let mut pos = 0;
         for var in &pieces {
@@ -74,11 +83,16 @@ impl Evaluator<'_, '_> {
                 match self.resolve_ref(call, at, &var.name)? {
                     Some(v) => v,
                     None => {
-                        return Err(self.fail(
-                            call,
-                            at,
-                            format!("\"${{{name}}}\" has no value (AWS::NoValue)"),
-                        ));
+                        return Err(self
+                            .fail(
+                                call,
+                                at,
+                                format!("\"${{{name}}}\" has no value (AWS::NoValue)"),
+                            )
+                            .with_hint(
+                                "AWS::NoValue cannot be substituted: put an Fn::If around the \
+                                 whole Fn::Sub instead",
+                            ));
                     }
                 }
             };

@@ -2910,3 +2910,20 @@ fn maps_as_sources() {
     assert!(!params.is_hidden("p") && !bparams.is_hidden("p"));
     assert!(format!("{ctx:?}").contains("EvalContext"));
 }
+
+#[test]
+fn every_function_has_a_usage_example_and_failures_show_it() {
+    for func in Func::ALL {
+        let example = crate::eval::usage(*func);
+        assert!(example.starts_with('{'), "{func:?}: {example}");
+        assert!(example.contains(func.name()), "{func:?}: {example}");
+    }
+    // A shape error with nothing more specific to say shows a correct call.
+    let fx = Fixture::new();
+    let expr = parse(H16A, "{map_merge: 42}", false);
+    let e = evaluate(&expr, &fx.ctx(H16A)).unwrap_err();
+    assert_eq!(
+        e.hint.as_deref(),
+        Some("a correct call: {map_merge: [{a: 1}, {b: 2}]} gives {a: 1, b: 2}")
+    );
+}

@@ -135,14 +135,18 @@ pub fn load(text: &str, limits: &Limits) -> Loaded {
     if text.len() > limits.max_template_size {
         let diag = Diagnostic::error(
             Code::SizeLimit,
-            Span::default(),
+            Span::at(pos_at_byte(text, limits.max_template_size)),
             format!(
                 "template is {} bytes; the maximum is {} (max_template_size)",
                 text.len(),
                 limits.max_template_size
             ),
         )
-        .with_hint("make the template smaller (e.g. move parts into nested stacks), or raise max_template_size");
+        .with_hint(
+            "the position shown is where the limit is reached: make the template smaller (e.g. \
+             move parts into nested stacks), or raise the limit (`heat template validate \
+             --max-template-size BYTES`, Heat's max_template_size setting)",
+        );
         return Loaded {
             root: None,
             kind: if looks_like_json(text) {
@@ -194,14 +198,93 @@ pub fn load(text: &str, limits: &Limits) -> Loaded {
                         format!("invalid JSON: {message}"),
                     )
                     .with_hint(format!(
-                        "the text starts with '{{' but is not valid JSON, and loading it as YAML \
-                         failed too{yaml_note}"
+                        "{}; the text starts with '{{' but is not valid JSON, and loading it as \
+                         YAML failed too{yaml_note}",
+                        json_syntax_hint(&message)
                     )),
                 ];
             }
             loaded
         }
     }
+}
+
+/// What to do about a JSON syntax error, by its message.
+fn json_syntax_hint(message: &str) -> &'static str {
+    if message.contains("after an object member") || message.contains("after an array item") {
+        "a ',' is missing between two items, or a bracket is not closed here"
+    } else if message.contains("':'") {
+        "put a ':' between a name and its value"
+    } else if message.contains("property name") {
+        "write names in double quotes (\"name\"); JSON allows no ',' before '}' and no comments"
+    } else if message.contains("expected a value") {
+        "write a value here (\"text\", a number, true, false, null, [...] or {...}); JSON allows \
+         no ',' before ']' or '}'"
+    } else if message.contains("unterminated") {
+        "close the string with a '\"'"
+    } else if message.contains("control character") {
+        "inside a JSON string write a line break as \\n and a tab as \\t"
+    } else if message.contains("escape") {
+        "inside a JSON string write a backslash as \\\\; the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \
+         \\uXXXX"
+    } else if message.contains("extra data") {
+        "a template is one JSON object: remove what follows its closing '}'"
+    } else {
+        "every '[' and '{' needs its matching ']' and '}'"
+    }
+}
+
+/// What to do about a YAML syntax error, by the parser's message.
+fn yaml_syntax_hint(info: &str) -> &'static str {
+    if info.contains("tab") {
+        "YAML does not allow tabs for indentation; indent with spaces"
+    } else if info.contains("handle wasn't declared") {
+        "a tag like !x!y needs a %TAG directive for !x!; CloudFormation short forms are written \
+         !Ref, !GetAtt, ..."
+    } else if info.contains("mapping values are not allowed") {
+        "a ': ' inside a plain value starts a map: quote the value ('...' or \"...\"), or put \
+         a nested map on its own, more indented lines"
+    } else if info.contains("flow") || info.contains("bracket") {
+        "check the brackets: each '[' needs a ']', each '{' a '}', items are separated by ','; \
+         quote values that contain ',', '[', ']', '{', '}' or ': '"
+    } else if info.contains("quoted scalar") {
+        "close the quote; inside \"...\" write \\\" and \\\\, inside '...' write '' for a quote"
+    } else if info.contains("unexpected end") || info.contains("unexpected eof") {
+        "the file ends inside an open bracket or quote: close it"
+    } else if info.contains("duplicated anchor") {
+        "give each anchor (&name) its own name"
+    } else if info.contains("anchor or alias") {
+        "an anchor or alias needs a name after '&' or '*'; quote a value that starts with & or *"
+    } else if info.contains("unexpected character") || info.contains("plain scalar cannot start") {
+        "quote the value: a plain value cannot start with '@', '`', '%' or a '-' followed by a \
+         bracket"
+    } else if info.contains("block scalar") {
+        "indent the lines of a `|` or `>` text more than its key, all by the same amount"
+    } else if info.contains("document") || info.contains("directive") {
+        "a template is one YAML document: remove stray `---`, `...` or `%` lines"
+    } else {
+        "check the indentation here: keys of one map (and `-` items of one list) start at the \
+         same column, nested ones further right; quote values that contain ': ' or ' #'"
+    }
+}
+
+/// The line and column of the character that holds byte `offset` of `text` (the end of the
+/// text when `offset` is past it).
+fn pos_at_byte(text: &str, offset: usize) -> Pos {
+    let mut line = 1u32;
+    let mut col = 1u32;
+    for (i, c) in text.char_indices() {
+        if i >= offset || i.saturating_add(c.len_utf8()) > offset {
+            break;
+        }
+        if c == '\n' {
+            line = line.saturating_add(1);
+            col = 1;
+        } else {
+            col = col.saturating_add(1);
+        }
+    }
+    Pos::new(line, col)
 }
 
 /// Whether the text starts with `{` after leading whitespace.
@@ -1007,16 +1090,13 @@ impl<'t, 'l> YamlLoader<'t, 'l> {
                 Span::at(pos),
                 "flow collections ([...] / {...}) are nested more than 255 levels deep, the YAML parser's limit",
             )
-            .with_hint("flatten the structure");
+            .with_hint(
+                "write the inner levels in block style (indented lines) instead of [...] / \
+                 {...}, or flatten the structure",
+            );
         }
-        let mut diag =
-            Diagnostic::error(Code::Syntax, Span::at(pos), format!("invalid YAML: {info}"));
-        if info.contains("tabs") {
-            diag = diag.with_hint("YAML does not allow tabs for indentation; indent with spaces");
-        } else if info.contains("handle wasn't declared") {
-            diag = diag.with_hint("a tag like !x!y needs a %TAG directive for !x!; CloudFormation short forms are written !Ref, !GetAtt, ...");
-        }
-        diag
+        Diagnostic::error(Code::Syntax, Span::at(pos), format!("invalid YAML: {info}"))
+            .with_hint(yaml_syntax_hint(info))
     }
 
     /// The anchor or alias name written at `m` after `sigil` (for messages).
@@ -1613,8 +1693,15 @@ impl<'t, 'l> YamlLoader<'t, 'l> {
         let (count, height, raw) = match found {
             Ok(x) => x,
             Err(message) => {
+                let hint = if message.contains("recursive") {
+                    "an alias cannot copy the node it is part of: write the repeated part out, \
+                     or anchor a smaller node that does not contain the alias"
+                } else {
+                    "define the anchor (`&name`) on a node before the alias (`*name`) that \
+                     copies it"
+                };
                 self.diagnostics
-                    .push(Diagnostic::error(Code::UnknownAnchor, sp, message));
+                    .push(Diagnostic::error(Code::UnknownAnchor, sp, message).with_hint(hint));
                 if key_position {
                     self.set_pending(Pending::Skip);
                     return Ok(());
@@ -1876,6 +1963,74 @@ mod tests {
         };
         assert_fatal(&load("{\"a\": 1234567}", &small), "E0006");
         assert!(load("{\"a\": 1}", &small).root.is_some());
+        // The diagnostic points at the character where the limit is reached.
+        assert_eq!(l.diagnostics[0].span.start, Pos::new(1, 524_289));
+        let d = &load("a: 1\nbé: 23456\n", &small).diagnostics[0];
+        assert_eq!(
+            d.span.start,
+            Pos::new(2, 5),
+            "byte 10 is the '2' after 'bé: '"
+        );
+    }
+
+    #[test]
+    fn positions_of_byte_offsets() {
+        let cases = [
+            ("", 0, (1, 1)),
+            ("abc", 0, (1, 1)),
+            ("abc", 2, (1, 3)),
+            ("abc", 9, (1, 4)),
+            ("a\nb", 2, (2, 1)),
+            // 'é' is two bytes: both of them are in the second column.
+            ("xé!", 1, (1, 2)),
+            ("xé!", 2, (1, 2)),
+            ("xé!", 3, (1, 3)),
+        ];
+        for (text, offset, (line, col)) in cases {
+            assert_eq!(
+                pos_at_byte(text, offset),
+                Pos::new(line, col),
+                "{text:?} at byte {offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn syntax_hints_say_what_to_fix() {
+        let cases = [
+            ("a: b: c\n", "quote the value"),
+            ("a: [1, 2\n", "check the brackets"),
+            ("a: \"open\n", "close"),
+            ("a:\n\t- 1\n", "tabs"),
+            ("a: @x\n", "quote the value"),
+        ];
+        for (text, wanted) in cases {
+            let l = ld(text);
+            let d = l
+                .diagnostics
+                .iter()
+                .find(|d| d.code == Code::Syntax)
+                .unwrap_or_else(|| panic!("{text:?}: {:#?}", l.diagnostics));
+            let hint = d.hint.as_deref().unwrap_or_default();
+            assert!(hint.contains(wanted), "{text:?}: {d}");
+        }
+        let json = [
+            ("{\"a\": 1 \"b\": 2}", "a ',' is missing"),
+            ("{\"a\": 1,,}", "no ',' before '}'"),
+            ("{\"a\": [1,,]}", "no ',' before ']'"),
+            ("{\"a\" 1}", "put a ':'"),
+            ("{\"a\": \"x\\q\"}", "the escapes are"),
+        ];
+        for (text, wanted) in json {
+            let l = ld(text);
+            let d = l
+                .diagnostics
+                .iter()
+                .find(|d| d.code == Code::Syntax)
+                .unwrap_or_else(|| panic!("{text:?}: {:#?}", l.diagnostics));
+            let hint = d.hint.as_deref().unwrap_or_default();
+            assert!(hint.contains(wanted), "{text:?}: {d}");
+        }
     }
 
     #[test]

@@ -105,18 +105,15 @@ fn shown(e: &Expr) -> String {
 }
 
 impl Checker<'_> {
-    fn bad(&mut self, span: Span, message: impl Into<String>, hint: Option<String>) {
-        let mut d = Diagnostic::error(Code::BadArguments, span, message);
-        if let Some(h) = hint {
-            d = d.with_hint(h);
-        }
-        self.diags.push(d);
+    fn bad(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::error(Code::BadArguments, span, message).with_hint(hint));
     }
 
     /// An error whose hint is a correct call (`example`), complementing the message, which
     /// says what is wrong.
     fn usage(&mut self, span: Span, message: impl Into<String>, example: &str) {
-        self.bad(span, message, Some(format!("e.g. {example}")));
+        self.bad(span, message, format!("e.g. {example}"));
     }
 
     /// The items of a list argument, or `None` (after reporting) when it is not a list.
@@ -157,7 +154,7 @@ impl Checker<'_> {
                         "\"{name}\" has no {want} key, and does not know the key '{}'",
                         key.name
                     ),
-                    Some(format!("did you mean '{want}'?")),
+                    format!("did you mean '{want}'?"),
                 );
                 reported = true;
             }
@@ -703,13 +700,22 @@ impl Checker<'_> {
             _ => false,
         };
         if !ok {
+            let hint = arg
+                .as_str()
+                .and_then(|s| crate::validate::names::did_you_mean(s, allowed.iter().copied()))
+                .unwrap_or_else(|| {
+                    format!(
+                        "write one of them as a plain string, e.g. {{{name}: {}}}",
+                        allowed.first().copied().unwrap_or_default()
+                    )
+                });
             self.bad(
                 arg.span,
                 format!(
                     "Incorrect arguments to \"{name}\" should be one of: {}",
                     allowed.join(", ")
                 ),
-                None,
+                hint,
             );
         }
     }
@@ -833,13 +839,15 @@ impl Checker<'_> {
         if let Some(alg) = items[0].as_str()
             && !DIGEST_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
         {
+            let hint = crate::validate::names::did_you_mean(alg, DIGEST_ALGORITHMS.iter().copied())
+                .unwrap_or_else(|| "e.g. {digest: [sha256, my-value]}".to_string());
             self.bad(
                 items[0].span,
                 format!(
                     "Algorithm must be one of {} (found '{alg}')",
                     DIGEST_ALGORITHMS.join(", ")
                 ),
-                None,
+                hint,
             );
         }
     }
@@ -1428,7 +1436,7 @@ impl Checker<'_> {
                     self.bad(
                         template.span,
                         format!("Fn::Sub: {e}"),
-                        Some("write ${!Name} for a literal ${Name}".to_string()),
+                        "write ${!Name} for a literal ${Name}",
                     );
                 }
             }

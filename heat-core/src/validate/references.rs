@@ -109,6 +109,14 @@ impl<'t> Names<'t> {
             .collect()
     }
 
+    fn declared_parameters(&self) -> Vec<&str> {
+        self.template
+            .parameters
+            .iter()
+            .map(|p| p.name.value.as_str())
+            .collect()
+    }
+
     fn condition_candidates(&self) -> Vec<&str> {
         self.template
             .conditions
@@ -293,13 +301,19 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
     match &r.kind {
         RefKind::Param => {
             if !names.is_param(name) {
-                let hint = did_you_mean(name, names.param_candidates());
+                let hint = did_you_mean(name, names.param_candidates()).unwrap_or_else(|| {
+                    format!(
+                        "declare it under {}; {}",
+                        section_word(rep.format, "parameters"),
+                        listing("parameters", &names.declared_parameters())
+                    )
+                });
                 rep.unresolved(
                     loc,
                     Code::UnknownParameterRef,
                     r.span,
                     format!("{} undefined {name} (in {})", r.func.name(), loc.describe()),
-                    hint.or_else(|| Some("declare it under parameters".to_string())),
+                    Some(hint),
                 );
             }
         }
@@ -337,7 +351,13 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
                     r.span,
                     format!("Ref to undefined {name} (in {})", loc.describe()),
                     did_you_mean(name, cands).or_else(|| {
-                        Some("Ref names a parameter, a pseudo-parameter or a resource".to_string())
+                        let mut declared = names.declared_parameters();
+                        declared.extend(names.resource_candidates());
+                        Some(format!(
+                            "Ref names a parameter, a pseudo-parameter or a resource: declare \
+                             '{name}', or use one of them; {}",
+                            listing("parameters and resources", &declared)
+                        ))
                     }),
                 );
             } else if site.in_condition && !names.is_param(name) {
@@ -349,6 +369,7 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
                 return;
             }
             let hint = did_you_mean(name, names.resource_candidates());
+            let resources = listing("resources", &names.resource_candidates());
             if r.func == Func::FnSub {
                 let attr = match &r.kind {
                     RefKind::Attribute(Some(a)) => format!("{name}.{a}"),
@@ -362,7 +383,12 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
                         "Fn::Sub variable ${{{attr}}} refers to undefined resource {name} (in {})",
                         loc.describe()
                     ),
-                    hint,
+                    hint.or_else(|| {
+                        Some(format!(
+                            "${{Name.Attribute}} names a resource of this template ({resources}); \
+                             write ${{!Name}} for a literal ${{Name}}"
+                        ))
+                    }),
                 );
                 return;
             }
@@ -376,7 +402,7 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
             );
             let hint = hint.or_else(|| {
                 Some(format!(
-                    "{} names a resource of this template",
+                    "{} names a resource of this template; {resources}",
                     r.func.name()
                 ))
             });
@@ -393,7 +419,7 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
                 _ => "Condition",
             };
             let hint = did_you_mean(name, names.condition_candidates())
-                .or_else(|| Some("define it in the conditions section".to_string()));
+                .or_else(|| Some(define_condition_hint(names, rep.format)));
             rep.unresolved(
                 loc,
                 Code::UnknownCondition,
@@ -418,8 +444,12 @@ fn check_reference(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site<'_>, r
                         "Fn::FindInMap to undefined mapping {name} (in {})",
                         loc.describe()
                     ),
-                    did_you_mean(name, cands)
-                        .or_else(|| Some("define it under Mappings".to_string())),
+                    did_you_mean(name, cands.iter().copied()).or_else(|| {
+                        Some(format!(
+                            "define it under Mappings; {}",
+                            listing("mappings", &cands)
+                        ))
+                    }),
                 );
             }
         }
@@ -438,7 +468,10 @@ fn conditions_only_params(rep: &mut Reporter<'_>, loc: Location<'_>, r: &Referen
                 loc.describe()
             ),
         )
-        .with_hint("conditions are evaluated before any resource exists"),
+        .with_hint(
+            "conditions are evaluated before any resource exists: test a parameter instead (e.g. \
+             a parameter that says whether to create the resource)",
+        ),
     );
 }
 
@@ -495,6 +528,43 @@ fn check_find_in_map_keys(names: &Names<'_>, rep: &mut Reporter<'_>, site: &Site
     });
 }
 
+/// A section's name as the format spells it (`parameters` / `Parameters`).
+fn section_word(format: Format, hot_name: &str) -> String {
+    if format == Format::Hot {
+        return hot_name.to_string();
+    }
+    let mut chars = hot_name.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The hint for a condition name that is not defined (and not close to one that is).
+fn define_condition_hint(names: &Names<'_>, format: Format) -> String {
+    format!(
+        "define it in the {} section; {}",
+        section_word(format, "conditions"),
+        listing("conditions", &names.condition_candidates())
+    )
+}
+
+/// "the WHAT are: a, b, c" (at most [`KEYS_SHOWN`], then "and N more"), or "the template has
+/// no WHAT".
+fn listing(what: &str, names: &[&str]) -> String {
+    if names.is_empty() {
+        return format!("the template has no {what}");
+    }
+    let more = names.len().saturating_sub(KEYS_SHOWN);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    let shown: Vec<&str> = names.iter().take(KEYS_SHOWN).copied().collect();
+    format!("the {what} are: {}{tail}", shown.join(", "))
+}
+
 /// How many keys [`available_keys`] lists at most.
 const KEYS_SHOWN: usize = 10;
 
@@ -543,7 +613,7 @@ fn check_condition_fields(names: &Names<'_>, rep: &mut Reporter<'_>) {
             continue;
         }
         let hint = did_you_mean(&name.value, names.condition_candidates())
-            .or_else(|| Some("define it in the conditions section".to_string()));
+            .or_else(|| Some(define_condition_hint(names, rep.format)));
         rep.unresolved(
             loc,
             Code::UnknownCondition,
@@ -565,8 +635,12 @@ fn check_depends_on(names: &Names<'_>, rep: &mut Reporter<'_>) {
             if names.resources.contains(dep.value.as_str()) {
                 continue;
             }
-            let hint = did_you_mean(&dep.value, names.resource_candidates())
-                .or_else(|| Some(format!("{word} names resources of this template")));
+            let hint = did_you_mean(&dep.value, names.resource_candidates()).or_else(|| {
+                Some(format!(
+                    "{word} names resources of this template; {}",
+                    listing("resources", &names.resource_candidates())
+                ))
+            });
             rep.unresolved(
                 Location::Resource(&r.name.value),
                 Code::UnknownDependency,

@@ -662,9 +662,9 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
                 };
                 d = d.with_hint(match names::did_you_mean(ty, candidates) {
                     Some(s) => s,
-                    None => "checked offline against Heat's built-in types; a type the \
-                             server's environment (resource_registry) defines is fine, \
-                             otherwise the server will reject it"
+                    None => "checked offline against Heat's built-in types: if an \
+                             environment's resource_registry maps this type, pass that \
+                             environment (-e FILE); otherwise the server will reject it"
                         .to_string(),
                 });
                 diags.push(d);

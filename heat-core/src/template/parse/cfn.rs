@@ -15,8 +15,8 @@ use crate::template::parse::parameters::{parse_parameter_groups, parse_parameter
 use crate::template::parse::util::{
     cfn_condition_field, check_resource_name, deletion_policy, depends_on, is_call,
     is_function_key, kind, last_wins, map_or_call, missing_output_value, resource_type, same_word,
-    scalar_definition_hint, section_entries, short_scalar, spanned_key, string_field, suggest,
-    unknown_name_hint, value_span,
+    scalar_definition_hint, section_entries, section_hint, short_scalar, spanned_key, string_field,
+    string_hint, suggest, unknown_name_hint, value_span,
 };
 use crate::template::version::{Format, Version};
 
@@ -245,15 +245,28 @@ fn check_sections(
             continue;
         }
         if aws && tf.any {
-            diags.push(Diagnostic::warning(
-                Code::IgnoredKey,
-                key.span,
-                format!(
-                    "top-level section '{k}' is not a CloudFormation section; it is left for \
-                     the transform ({}) to process",
-                    tf.names
+            let hint = match suggest(k, known) {
+                Some(s) => format!(
+                    "if it is not meant for the transform, did you mean '{s}'? Otherwise the \
+                     transform must remove it"
                 ),
-            ));
+                None => format!(
+                    "the transform must remove it; CloudFormation itself knows only: {}",
+                    known.join(", ")
+                ),
+            };
+            diags.push(
+                Diagnostic::warning(
+                    Code::IgnoredKey,
+                    key.span,
+                    format!(
+                        "top-level section '{k}' is not a CloudFormation section; it is left \
+                         for the transform ({}) to process",
+                        tf.names
+                    ),
+                )
+                .with_hint(hint),
+            );
             continue;
         }
         let mut d = Diagnostic::error(
@@ -281,15 +294,21 @@ fn check_sections(
 
 /// A `Fn::ForEach::*` loop that AWS::LanguageExtensions expands; heat does not.
 fn skipped_loop(name: &Key, section: &str, diags: &mut Vec<Diagnostic>) {
-    diags.push(Diagnostic::warning(
-        Code::TransformSkipsChecks,
-        name.span,
-        format!(
-            "'{}' is a loop that the AWS::LanguageExtensions transform expands; the {section} \
-             it generates are not checked",
-            name.name
+    diags.push(
+        Diagnostic::warning(
+            Code::TransformSkipsChecks,
+            name.span,
+            format!(
+                "'{}' is a loop that the AWS::LanguageExtensions transform expands; the \
+                 {section} it generates are not checked",
+                name.name
+            ),
+        )
+        .with_hint(
+            "to check them, create a change set and validate the processed template \
+             (`aws cloudformation get-template --template-stage Processed`)",
         ),
-    ));
+    );
 }
 
 /// `Description`: a string (AWS requires one; Heat accepts anything).
@@ -303,19 +322,25 @@ fn description(
         Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
         Value::Null => None,
         _ if aws => {
-            diags.push(Diagnostic::error(
-                Code::BadDescription,
-                value_span(key, node),
-                format!("Description must be a string, found {}", kind(node)),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    Code::BadDescription,
+                    value_span(key, node),
+                    format!("Description must be a string, found {}", kind(node)),
+                )
+                .with_hint(string_hint(node)),
+            );
             None
         }
         _ => {
-            diags.push(Diagnostic::warning(
-                Code::DescriptionNotString,
-                value_span(key, node),
-                format!("the template Description is {}, not a string", kind(node)),
-            ));
+            diags.push(
+                Diagnostic::warning(
+                    Code::DescriptionNotString,
+                    value_span(key, node),
+                    format!("the template Description is {}, not a string", kind(node)),
+                )
+                .with_hint(string_hint(node)),
+            );
             None
         }
     }
@@ -401,6 +426,11 @@ fn parse_mappings(
                     name.name,
                     kind(def)
                 ),
+                format!(
+                    "write it as two levels of keys, e.g. `{}: {{us-east-1: {{Ami: ami-123}}}}`, \
+                     read with Fn::FindInMap [{}, TopKey, SecondKey]",
+                    name.name, name.name
+                ),
             ));
             continue;
         };
@@ -414,6 +444,11 @@ fn parse_mappings(
                         name.name,
                         top_key.name,
                         kind(second)
+                    ),
+                    format!(
+                        "put the value under a second-level key, e.g. `{}: {{Value: ...}}`, \
+                         read with Fn::FindInMap [{}, {}, Value]",
+                        top_key.name, name.name, top_key.name
                     ),
                 ));
                 continue;
@@ -433,9 +468,10 @@ fn parse_mappings(
     out
 }
 
-fn bad_mapping(span: Span, message: String) -> Diagnostic {
-    Diagnostic::warning(Code::BadMappingShape, span, message)
-        .with_hint("AWS CloudFormation rejects this; Heat fails only when Fn::FindInMap reads it")
+fn bad_mapping(span: Span, message: String, fix: String) -> Diagnostic {
+    Diagnostic::warning(Code::BadMappingShape, span, message).with_hint(format!(
+        "{fix} (AWS CloudFormation rejects this; Heat fails only when Fn::FindInMap reads it)"
+    ))
 }
 
 /// `Conditions` (AWS): name → condition function.
@@ -447,14 +483,17 @@ fn parse_conditions(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ConditionDef> {
     let Some(entries) = node.as_map() else {
-        diags.push(Diagnostic::error(
-            Code::BadSectionShape,
-            value_span(key, node),
-            format!(
-                "Condition definitions must be a map: section 'Conditions' is {}",
-                kind(node)
-            ),
-        ));
+        diags.push(
+            Diagnostic::error(
+                Code::BadSectionShape,
+                value_span(key, node),
+                format!(
+                    "Condition definitions must be a map: section 'Conditions' is {}",
+                    kind(node)
+                ),
+            )
+            .with_hint(section_hint("Conditions", node)),
+        );
         return Vec::new();
     };
     let ctx = ExprContext {
@@ -540,6 +579,17 @@ fn parse_resource(
             d = d.with_hint("each resource must contain a Type key");
         } else if let Some(h) = scalar_definition_hint(name, node, "Type") {
             d = d.with_hint(h);
+        } else {
+            d = d.with_hint(format!(
+                "write the definition as a map: `Type:`, `Properties:` and the other keys indented \
+                 below `{}:`{}",
+                name.name,
+                if matches!(node.value, Value::Seq(_)) {
+                    ", without a leading `- `"
+                } else {
+                    ""
+                }
+            ));
         }
         diags.push(d);
         return resource;
@@ -579,10 +629,12 @@ fn parse_resource(
                     name.name, tf.names
                 ),
             );
-            match hint {
-                Some(h) => d.with_hint(h),
-                None => d,
-            }
+            d.with_hint(hint.unwrap_or_else(|| {
+                "the transform must remove it; CloudFormation itself knows only these resource \
+                 attributes: "
+                    .to_string()
+                    + &allowed.join(", ")
+            }))
         } else {
             let d = Diagnostic::warning(
                 Code::IgnoredKey,
@@ -598,10 +650,13 @@ fn parse_resource(
                     "HeatTemplateFormatVersion 2012-12-12 has no conditions; use \
                      AWSTemplateFormatVersion: '2010-09-09'",
                 )
-            } else if let Some(h) = hint {
-                d.with_hint(h)
             } else {
-                d
+                d.with_hint(hint.unwrap_or_else(|| {
+                    format!(
+                        "remove it: Heat reads only these resource keys: {}",
+                        allowed.join(", ")
+                    )
+                }))
             }
         };
         diags.push(d);
@@ -776,27 +831,33 @@ fn parse_output(
             },
         )) => Some(s.clone()),
         Some((k, v)) if aws => {
-            diags.push(Diagnostic::error(
-                Code::BadDescription,
-                value_span(k, v),
-                format!(
-                    "the Description of output '{}' must be a string, found {}",
-                    name.name,
-                    kind(v)
-                ),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    Code::BadDescription,
+                    value_span(k, v),
+                    format!(
+                        "the Description of output '{}' must be a string, found {}",
+                        name.name,
+                        kind(v)
+                    ),
+                )
+                .with_hint(string_hint(v)),
+            );
             None
         }
         Some((k, v)) if !v.is_null() => {
-            diags.push(Diagnostic::warning(
-                Code::DescriptionNotString,
-                value_span(k, v),
-                format!(
-                    "the Description of output '{}' is {}, not a string",
-                    name.name,
-                    kind(v)
-                ),
-            ));
+            diags.push(
+                Diagnostic::warning(
+                    Code::DescriptionNotString,
+                    value_span(k, v),
+                    format!(
+                        "the Description of output '{}' is {}, not a string",
+                        name.name,
+                        kind(v)
+                    ),
+                )
+                .with_hint(string_hint(v)),
+            );
             None
         }
         _ => None,

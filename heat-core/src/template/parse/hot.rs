@@ -11,7 +11,8 @@ use crate::template::parse::parameters::{parse_parameter_groups, parse_parameter
 use crate::template::parse::util::{
     check_resource_name, deletion_policy, depends_on, hot_condition_field, is_call, kind,
     map_or_call, missing_output_value, resource_type, same_word, scalar_definition_hint,
-    section_entries, spanned_key, string_field, suggest, unknown_name_hint, value_span,
+    section_entries, section_hint, spanned_key, string_field, string_hint, suggest,
+    unknown_name_hint, value_span,
 };
 use crate::template::version::Version;
 
@@ -179,11 +180,14 @@ fn description(key: &Key, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Sp
         Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
         Value::Null => None,
         _ => {
-            diags.push(Diagnostic::warning(
-                Code::DescriptionNotString,
-                value_span(key, node),
-                format!("the template description is {}, not a string", kind(node)),
-            ));
+            diags.push(
+                Diagnostic::warning(
+                    Code::DescriptionNotString,
+                    value_span(key, node),
+                    format!("the template description is {}, not a string", kind(node)),
+                )
+                .with_hint(string_hint(node)),
+            );
             None
         }
     }
@@ -197,14 +201,17 @@ fn parse_conditions(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ConditionDef> {
     let Some(entries) = node.as_map() else {
-        diags.push(Diagnostic::error(
-            Code::BadSectionShape,
-            value_span(key, node),
-            format!(
-                "Condition definitions must be a map: section 'conditions' is {}",
-                kind(node)
-            ),
-        ));
+        diags.push(
+            Diagnostic::error(
+                Code::BadSectionShape,
+                value_span(key, node),
+                format!(
+                    "Condition definitions must be a map: section 'conditions' is {}",
+                    kind(node)
+                ),
+            )
+            .with_hint(section_hint("conditions", node)),
+        );
         return Vec::new();
     };
     let ctx = ExprContext {
@@ -242,11 +249,15 @@ fn bad_condition(name: &Key, def: &Node, diags: &mut Vec<Diagnostic>) {
             kind(def)
         ),
     );
-    if matches!(def.value, Value::String(_)) {
-        d = d.with_hint(
-            "to reuse another condition, combine it with not/and/or (e.g. {not: other})",
-        );
-    }
+    d = if matches!(def.value, Value::String(_)) {
+        d.with_hint("to reuse another condition, combine it with not/and/or (e.g. {not: other})")
+    } else {
+        d.with_hint(format!(
+            "write true, false or a condition function, e.g. `{}: {{equals: [{{get_param: \
+             env}}, prod]}}`",
+            name.name
+        ))
+    };
     diags.push(d);
 }
 
@@ -298,6 +309,17 @@ fn parse_resource(
             d = d.with_hint("each resource must contain a type key");
         } else if let Some(h) = scalar_definition_hint(name, node, "type") {
             d = d.with_hint(h);
+        } else {
+            d = d.with_hint(format!(
+                "write the definition as a map: `type:`, `properties:` and the other keys indented \
+                 below `{}:`{}",
+                name.name,
+                if matches!(node.value, Value::Seq(_)) {
+                    ", without a leading `- `"
+                } else {
+                    ""
+                }
+            ));
         }
         diags.push(d);
         return resource;
@@ -406,14 +428,20 @@ fn external_id(
 }
 
 fn bad_external_id(resource: &str, key: &Key, node: &Node, diags: &mut Vec<Diagnostic>) {
-    diags.push(Diagnostic::error(
-        Code::BadResourceField,
-        value_span(key, node),
-        format!(
-            "resource '{resource}': external_id must be a string, found {}",
-            kind(node)
+    diags.push(
+        Diagnostic::error(
+            Code::BadResourceField,
+            value_span(key, node),
+            format!(
+                "resource '{resource}': external_id must be a string, found {}",
+                kind(node)
+            ),
+        )
+        .with_hint(
+            "write the ID of the existing resource to adopt, as a string or a function that \
+             gives one (e.g. `external_id: {get_param: volume_id}`)",
         ),
-    ));
+    );
 }
 
 /// One output definition. Unknown keys are warnings: Heat's validation ignores them.
@@ -496,15 +524,18 @@ fn parse_output(
             },
         )) => Some(s.clone()),
         Some((k, v)) if !v.is_null() => {
-            diags.push(Diagnostic::warning(
-                Code::DescriptionNotString,
-                value_span(k, v),
-                format!(
-                    "the description of output '{}' is {}, not a string",
-                    name.name,
-                    kind(v)
-                ),
-            ));
+            diags.push(
+                Diagnostic::warning(
+                    Code::DescriptionNotString,
+                    value_span(k, v),
+                    format!(
+                        "the description of output '{}' is {}, not a string",
+                        name.name,
+                        kind(v)
+                    ),
+                )
+                .with_hint(string_hint(v)),
+            );
             None
         }
         _ => None,
@@ -1264,7 +1295,8 @@ mod tests {
                  spells it 'type'",
                 "6:3: error[E1034]: the resource name \" \" is only white space\n  hint: name \
                  the resource with letters, digits, '-' or '_'",
-                "8:3: error[E1034]: a resource name must not be empty",
+                "8:3: error[E1034]: a resource name must not be empty\n  hint: give the \
+                 resource a name: the key its definition is written under",
             ]
         );
     }

@@ -27,6 +27,7 @@ use crate::template::model::{
     Constraint, ConstraintKind, Parameter, ParameterGroup, ParameterType,
 };
 use crate::template::node::{Key, Node, Value};
+use crate::template::parse::util::{list_hint, section_hint, string_hint};
 use crate::template::version::{Format, Version};
 
 /// HOT parameter keys of every version.
@@ -92,6 +93,15 @@ const HOT_CONSTRAINT_KEYS: &[&str] = &[
     "allowed_pattern",
     "custom_constraint",
 ];
+
+/// What to do about an allowed pattern that does not compile.
+const PATTERN_HINT: &str = "fix the regular expression (Python `re` syntax): a literal '[', \
+     '(', '{', '.', '*', '+', '?' or '\\' needs a backslash before it, and every '[' and '(' \
+     needs its ']' or ')'";
+
+/// How a modulo constraint is written.
+const MODULO_HINT: &str = "write `modulo: {step: 2, offset: 1}` with whole numbers (accepts \
+                           values where value % step == offset)";
 
 /// Whether an AWS type name (other than the basic ones) is one AWS documents.
 fn is_aws_specific_type(name: &str) -> bool {
@@ -251,10 +261,6 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn error(&mut self, code: Code, span: Span, message: impl Into<String>) {
-        self.diags.push(Diagnostic::error(code, span, message));
-    }
-
     fn error_hint(
         &mut self,
         code: Code,
@@ -266,15 +272,21 @@ impl Ctx<'_> {
             .push(Diagnostic::error(code, span, message).with_hint(hint));
     }
 
-    fn constraint_error(&mut self, span: Span, message: impl Into<String>) {
+    fn constraint_error(
+        &mut self,
+        span: Span,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         let name = self.name;
-        self.error(
+        self.error_hint(
             Code::BadConstraint,
             span,
             format!(
                 "Invalid parameter constraints for parameter {name}: {}",
                 message.into()
             ),
+            hint,
         );
     }
 
@@ -287,7 +299,7 @@ impl Ctx<'_> {
             Some(s) => Some(s),
             None => {
                 let name = self.name;
-                self.error(
+                self.error_hint(
                     Code::BadParameterField,
                     node.span,
                     format!(
@@ -295,6 +307,7 @@ impl Ctx<'_> {
                         key.name,
                         node.kind_name()
                     ),
+                    string_hint(node),
                 );
                 None
             }
@@ -305,7 +318,7 @@ impl Ctx<'_> {
         let value = bool_field(node);
         if value.is_none() {
             let name = self.name;
-            self.error(
+            self.error_hint(
                 Code::BadParameterField,
                 node.span,
                 format!(
@@ -313,6 +326,7 @@ impl Ctx<'_> {
                     key.name,
                     node.kind_name()
                 ),
+                format!("write `{}: true` or `{}: false`", key.name, key.name),
             );
         }
         value
@@ -325,7 +339,14 @@ impl Ctx<'_> {
         }
         match node_number(node) {
             Some(x) if integral && x != x.trunc() => {
-                self.constraint_error(node.span, format!("{what} must be an integer"));
+                self.constraint_error(
+                    node.span,
+                    format!("{what} must be an integer"),
+                    format!(
+                        "a length counts characters or items: write a whole number, e.g. {}",
+                        x.trunc()
+                    ),
+                );
                 Err(())
             }
             Some(x) => Ok(Some(x)),
@@ -333,6 +354,7 @@ impl Ctx<'_> {
                 self.constraint_error(
                     node.span,
                     format!("{what} must be a number, found {}", node.kind_name()),
+                    format!("write a number, e.g. `{what}: 1`"),
                 );
                 Err(())
             }
@@ -348,14 +370,22 @@ pub fn parse_parameters(
 ) -> Vec<Parameter> {
     let Some(entries) = section.as_map() else {
         if !section.is_null() {
-            diags.push(Diagnostic::error(
-                Code::BadSectionShape,
-                section.span,
-                format!(
-                    "the parameters section must be a map, found {}",
-                    section.kind_name()
-                ),
-            ));
+            let name = if version.is_hot() {
+                "parameters"
+            } else {
+                "Parameters"
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::BadSectionShape,
+                    section.span,
+                    format!(
+                        "the parameters section must be a map, found {}",
+                        section.kind_name()
+                    ),
+                )
+                .with_hint(section_hint(name, section)),
+            );
         }
         return Vec::new();
     };
@@ -389,14 +419,17 @@ fn check_constraint_types(param: &Parameter, format: Format, diags: &mut Vec<Dia
     let tn = type_name(&param.ty, format);
     for c in &param.constraints {
         if !constraint_applies(&c.kind, &param.ty, format) {
-            diags.push(Diagnostic::error(
-                Code::BadConstraint,
-                c.span,
-                format!(
-                    "Invalid parameter constraints for parameter {name}: {} is not valid for type {tn}",
-                    constraint_kind_name(&c.kind, format)
-                ),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    Code::BadConstraint,
+                    c.span,
+                    format!(
+                        "Invalid parameter constraints for parameter {name}: {} is not valid for type {tn}",
+                        constraint_kind_name(&c.kind, format)
+                    ),
+                )
+                .with_hint(constraint_type_hint(&c.kind, &param.ty, format)),
+            );
             continue;
         }
         if let ConstraintKind::AllowedValues(values) = &c.kind {
@@ -416,17 +449,80 @@ fn check_constraint_types(param: &Parameter, format: Format, diags: &mut Vec<Dia
                     _ => false,
                 };
                 if bad {
-                    diags.push(Diagnostic::error(
-                        Code::BadConstraint,
-                        c.span,
-                        format!(
-                            "Invalid parameter constraints for parameter {name}: allowed value {v} \
-                             is not a valid {tn}"
-                        ),
-                    ));
+                    let example = if param.ty == ParameterType::Number {
+                        "numbers (e.g. 3 or '3')"
+                    } else {
+                        "true or false"
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            Code::BadConstraint,
+                            c.span,
+                            format!(
+                                "Invalid parameter constraints for parameter {name}: allowed \
+                                 value {v} is not a valid {tn}"
+                            ),
+                        )
+                        .with_hint(format!(
+                            "the allowed values of a {tn} parameter must be {example}; or \
+                             change the parameter's type"
+                        )),
+                    );
                 }
             }
         }
+    }
+}
+
+/// What to use instead of a constraint that does not apply to a type.
+fn constraint_type_hint(kind: &ConstraintKind, ty: &ParameterType, format: Format) -> String {
+    let samples = [
+        ConstraintKind::Length {
+            min: None,
+            max: None,
+        },
+        ConstraintKind::Range {
+            min: None,
+            max: None,
+        },
+        ConstraintKind::Modulo {
+            step: 1.0,
+            offset: 0.0,
+        },
+        ConstraintKind::AllowedValues(Vec::new()),
+        ConstraintKind::AllowedPattern(String::new()),
+        ConstraintKind::Custom(String::new()),
+    ];
+    let name = |k: &ConstraintKind| constraint_kind_name(k, format);
+    let usable: Vec<&str> = samples
+        .iter()
+        .filter(|k| {
+            format == Format::Hot
+                || !matches!(k, ConstraintKind::Modulo { .. } | ConstraintKind::Custom(_))
+        })
+        .filter(|k| constraint_applies(k, ty, format))
+        .map(name)
+        .collect();
+    let tn = type_name(ty, format);
+    let list = if usable.is_empty() {
+        format!("type {tn} takes no constraints")
+    } else {
+        format!("type {tn} takes: {}", usable.join(", "))
+    };
+    let instead = match kind {
+        ConstraintKind::Length { .. } if constraint_applies(&samples[1], ty, format) => {
+            Some(format!("to bound a number use {}", name(&samples[1])))
+        }
+        ConstraintKind::Range { .. } | ConstraintKind::Modulo { .. }
+            if constraint_applies(&samples[0], ty, format) =>
+        {
+            Some(format!("to bound the length use {}", name(&samples[0])))
+        }
+        _ => None,
+    };
+    match instead {
+        Some(i) => format!("{i}; {list}"),
+        None => list,
     }
 }
 
@@ -627,13 +723,14 @@ fn parse_hot(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
 fn parse_tags(ctx: &mut Ctx<'_>, node: &Node) -> Vec<String> {
     let name = ctx.name;
     let Some(items) = node.as_seq() else {
-        ctx.error(
+        ctx.error_hint(
             Code::BadParameterField,
             node.span,
             format!(
                 "'tags' of parameter {name} must be a list, found {}",
                 node.kind_name()
             ),
+            list_hint(node, "the tags"),
         );
         return Vec::new();
     };
@@ -641,13 +738,14 @@ fn parse_tags(ctx: &mut Ctx<'_>, node: &Node) -> Vec<String> {
     for item in items {
         match scalar_string(item) {
             Some(s) => out.push(s),
-            None => ctx.error(
+            None => ctx.error_hint(
                 Code::BadParameterField,
                 item.span,
                 format!(
                     "'tags' of parameter {name} must be a list of strings, found {} in the list",
                     item.kind_name()
                 ),
+                "write each tag as a plain string, e.g. `tags: [network, advanced]`",
             ),
         }
     }
@@ -660,10 +758,12 @@ fn parse_hot_constraints(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Constraint> {
     }
     let name = ctx.name;
     let Some(items) = node.as_seq() else {
-        ctx.error(
+        ctx.error_hint(
             Code::BadConstraint,
             node.span,
             format!("Invalid parameter constraints for parameter {name}, expected a list"),
+            "write one `- ` list item per constraint below `constraints:`, e.g. `- length: \
+             {min: 6}`",
         );
         return Vec::new();
     };
@@ -676,13 +776,15 @@ fn parse_hot_constraints(ctx: &mut Ctx<'_>, node: &Node) -> Vec<Constraint> {
 fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
     let name = ctx.name;
     let Some(entries) = item.as_map() else {
-        ctx.error(
+        ctx.error_hint(
             Code::BadConstraint,
             item.span,
             format!(
                 "Invalid parameter constraints, expected a mapping (parameter {name}), found {}",
                 item.kind_name()
             ),
+            "write each constraint as a map with one kind and an optional description, e.g. \
+             `- allowed_values: [a, b]`",
         );
         return None;
     };
@@ -748,6 +850,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                 ctx.constraint_error(
                     kind_node.span,
                     format!("Invalid {what} constraint, expected a mapping"),
+                    format!("write `{what}: {{min: 1, max: 10}}` (either bound may be left out)"),
                 );
                 return None;
             };
@@ -786,6 +889,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                     format!(
                         "a {what} constraint must have a min value and/or a max value specified"
                     ),
+                    format!("add a bound, e.g. `{what}: {{min: 1, max: 10}}`"),
                 );
                 return None;
             }
@@ -820,6 +924,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                         "allowed_values must be a list, found {}",
                         kind_node.kind_name()
                     ),
+                    list_hint(kind_node, "allowed_values"),
                 );
                 return None;
             };
@@ -833,6 +938,8 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                         "allowed_pattern must be a string, found {}",
                         kind_node.kind_name()
                     ),
+                    "write the regular expression as a quoted string, e.g. `allowed_pattern: \
+                     '[a-z][a-z0-9-]*'`",
                 );
                 return None;
             };
@@ -840,6 +947,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                 ctx.constraint_error(
                     kind_node.span,
                     format!("allowed_pattern is not a valid regular expression: {e}"),
+                    PATTERN_HINT,
                 );
                 return None;
             }
@@ -853,6 +961,7 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
                         "custom_constraint must be a constraint name, found {}",
                         kind_node.kind_name()
                     ),
+                    "write the name of a custom constraint, e.g. `custom_constraint: nova.flavor`",
                 );
                 return None;
             };
@@ -870,7 +979,11 @@ fn parse_hot_constraint(ctx: &mut Ctx<'_>, item: &Node) -> Option<Constraint> {
 fn parse_modulo(ctx: &mut Ctx<'_>, node: &Node) -> Option<ConstraintKind> {
     let name = ctx.name;
     let Some(entries) = node.as_map() else {
-        ctx.constraint_error(node.span, "Invalid modulo constraint, expected a mapping");
+        ctx.constraint_error(
+            node.span,
+            "Invalid modulo constraint, expected a mapping",
+            MODULO_HINT,
+        );
         return None;
     };
     let (mut step, mut offset) = (None, None);
@@ -894,13 +1007,14 @@ fn parse_modulo(ctx: &mut Ctx<'_>, node: &Node) -> Option<ConstraintKind> {
             Some(x) if x == x.trunc() => *slot = Some(x),
             Some(_) => {
                 good = false;
-                ctx.constraint_error(v.span, "step/offset must be integer");
+                ctx.constraint_error(v.span, "step/offset must be integer", MODULO_HINT);
             }
             None => {
                 good = false;
                 ctx.constraint_error(
                     v.span,
                     format!("step/offset must be numeric, found {}", v.kind_name()),
+                    MODULO_HINT,
                 );
             }
         }
@@ -912,20 +1026,31 @@ fn parse_modulo(ctx: &mut Ctx<'_>, node: &Node) -> Option<ConstraintKind> {
         ctx.constraint_error(
             node.span,
             "A modulo constraint must have a step value and an offset value specified.",
+            MODULO_HINT,
         );
         return None;
     };
     let problem = if step == 0.0 {
-        Some("step cannot be 0.")
+        Some((
+            "step cannot be 0.",
+            "use a step of 1 or more (values are accepted when value % step == offset)",
+        ))
     } else if offset.abs() >= step.abs() {
-        Some("offset must be smaller (by absolute value) than step.")
+        Some((
+            "offset must be smaller (by absolute value) than step.",
+            "the offset is a remainder of the division by step: use 0 to step - 1 (e.g. step 2, \
+             offset 1 for odd numbers)",
+        ))
     } else if step * offset < 0.0 {
-        Some("step and offset must be both positive or both negative.")
+        Some((
+            "step and offset must be both positive or both negative.",
+            "give step and offset the same sign (or offset 0)",
+        ))
     } else {
         None
     };
-    if let Some(p) = problem {
-        ctx.constraint_error(node.span, p);
+    if let Some((p, hint)) = problem {
+        ctx.constraint_error(node.span, p, hint);
         return None;
     }
     Some(ConstraintKind::Modulo { step, offset })
@@ -941,6 +1066,8 @@ fn allowed_values(ctx: &mut Ctx<'_>, values: &[Node]) -> Option<ConstraintKind> 
                 ctx.constraint_error(
                     v.span,
                     format!("an allowed value must be a scalar, found {}", v.kind_name()),
+                    "list plain values (strings, numbers or booleans); quote a value that \
+                     contains ': ' or starts with '[' or '{'",
                 );
             }
             _ => out.push(v.to_json()),
@@ -1002,6 +1129,7 @@ fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
                     ctx.constraint_error(
                         v.span,
                         format!("{} must be a number, found null", k.name),
+                        format!("write a number after {}:, or remove the key", k.name),
                     );
                     entry.3 = false;
                     None
@@ -1025,6 +1153,7 @@ fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
                     ctx.constraint_error(
                         v.span,
                         format!("AllowedValues must be a list, found {}", v.kind_name()),
+                        list_hint(v, "AllowedValues"),
                     );
                     continue;
                 };
@@ -1041,6 +1170,8 @@ fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
                     ctx.constraint_error(
                         v.span,
                         format!("AllowedPattern must be a string, found {}", v.kind_name()),
+                        "write the regular expression as a quoted string, e.g. `AllowedPattern: \
+                         '[a-zA-Z][a-zA-Z0-9]*'`",
                     );
                     continue;
                 };
@@ -1048,6 +1179,7 @@ fn parse_cfn(ctx: &mut Ctx<'_>, key: &Key, def: &Node) -> (Parameter, bool) {
                     ctx.constraint_error(
                         v.span,
                         format!("AllowedPattern is not a valid regular expression: {e}"),
+                        PATTERN_HINT,
                     );
                     continue;
                 }
@@ -1105,12 +1237,29 @@ pub fn parse_parameter_groups(
     }
 }
 
-fn group_error(diags: &mut Vec<Diagnostic>, span: Span, label: &str, message: &str) {
-    diags.push(Diagnostic::error(
-        Code::BadParameterGroups,
-        span,
-        format!("Parameter Groups error: parameter_groups.{label}: {message}"),
-    ));
+fn group_error(
+    diags: &mut Vec<Diagnostic>,
+    span: Span,
+    label: &str,
+    message: &str,
+    hint: impl Into<String>,
+) {
+    diags.push(
+        Diagnostic::error(
+            Code::BadParameterGroups,
+            span,
+            format!("Parameter Groups error: parameter_groups.{label}: {message}"),
+        )
+        .with_hint(hint),
+    );
+}
+
+/// The hint for an unknown key in a parameter group.
+fn group_key_hint(key: &str, known: &[&str]) -> String {
+    match did_you_mean(key, known.iter().copied()) {
+        Some(s) => format!("did you mean '{s}'?"),
+        None => "remove it: Heat does not read it".to_string(),
+    }
 }
 
 fn group_names(items: &[Node], diags: &mut Vec<Diagnostic>, label: &str) -> Vec<Spanned<String>> {
@@ -1126,6 +1275,7 @@ fn group_names(items: &[Node], diags: &mut Vec<Diagnostic>, label: &str) -> Vec<
                     "a grouped parameter must be named by a string, found {}",
                     item.kind_name()
                 ),
+                "list the parameters by name, e.g. `[flavor, image]`",
             ),
         }
     }
@@ -1134,28 +1284,40 @@ fn group_names(items: &[Node], diags: &mut Vec<Diagnostic>, label: &str) -> Vec<
 
 fn parse_hot_groups(section: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ParameterGroup> {
     let Some(groups) = section.as_seq() else {
-        diags.push(Diagnostic::error(
-            Code::BadParameterGroups,
-            section.span,
-            format!(
-                "Parameter Groups error: parameter_groups: The parameter_groups should be a list, found {}.",
-                section.kind_name()
+        diags.push(
+            Diagnostic::error(
+                Code::BadParameterGroups,
+                section.span,
+                format!(
+                    "Parameter Groups error: parameter_groups: The parameter_groups should be a list, found {}.",
+                    section.kind_name()
+                ),
+            )
+            .with_hint(
+                "write each group as a list item: `- label: Network` with `parameters: [net, \
+                 subnet]` below it",
             ),
-        ));
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for group in groups {
         let Some(entries) = group.as_map() else {
-            diags.push(Diagnostic::error(
-                Code::BadParameterGroups,
-                group.span,
-                format!(
-                    "Parameter Groups error: parameter_groups: a parameter group must be a map \
-                     (label, description, parameters), found {}",
-                    group.kind_name()
+            diags.push(
+                Diagnostic::error(
+                    Code::BadParameterGroups,
+                    group.span,
+                    format!(
+                        "Parameter Groups error: parameter_groups: a parameter group must be a \
+                         map (label, description, parameters), found {}",
+                        group.kind_name()
+                    ),
+                )
+                .with_hint(
+                    "write the group as a map: `- label: Network` with `parameters: [net, \
+                     subnet]` indented below it",
                 ),
-            ));
+            );
             continue;
         };
         let label = group.get("label").and_then(scalar_string);
@@ -1170,7 +1332,13 @@ fn parse_hot_groups(section: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Paramete
             match k.name.as_str() {
                 "label" => {
                     if scalar_string(v).is_none() && !v.is_null() {
-                        group_error(diags, v.span, &label_text, &format!("the label must be a string, found {}", v.kind_name()));
+                        group_error(
+                            diags,
+                            v.span,
+                            &label_text,
+                            &format!("the label must be a string, found {}", v.kind_name()),
+                            string_hint(v),
+                        );
                     }
                 }
                 "description" => {
@@ -1181,15 +1349,19 @@ fn parse_hot_groups(section: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Paramete
                             v.span,
                             &label_text,
                             &format!("the description must be a string, found {}", v.kind_name()),
+                            string_hint(v),
                         );
                     }
                 }
                 "parameters" => {}
-                other => diags.push(Diagnostic::warning(
-                    Code::IgnoredKey,
-                    k.span,
-                    format!("key '{other}' in a parameter group is ignored (the keys are label, description, parameters)"),
-                )),
+                other => diags.push(
+                    Diagnostic::warning(
+                        Code::IgnoredKey,
+                        k.span,
+                        format!("key '{other}' in a parameter group is ignored (the keys are label, description, parameters)"),
+                    )
+                    .with_hint(group_key_hint(other, &["label", "description", "parameters"])),
+                ),
             }
         }
         match group.get("parameters") {
@@ -1201,6 +1373,7 @@ fn parse_hot_groups(section: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Paramete
                 group.span,
                 &label_text,
                 "The parameters must be provided for each parameter group.",
+                "list the group's parameters: `parameters: [flavor, image]`",
             ),
             Some(node) => match node.as_seq() {
                 Some(items) => pg.parameters = group_names(items, diags, &label_text),
@@ -1209,6 +1382,7 @@ fn parse_hot_groups(section: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Paramete
                     node.span,
                     &label_text,
                     "The parameters of parameter group should be a list.",
+                    list_hint(node, "the parameters"),
                 ),
             },
         }
@@ -1227,26 +1401,30 @@ fn parse_cfn_groups(list: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ParameterGr
                 list.kind_name()
             ),
         );
-        if list.as_map().is_some() {
-            d = d.with_hint(
-                "write each group as a list item: `ParameterGroups: [{Label: {default: ...}, \
-                 Parameters: [...]}]`",
-            );
-        }
+        d = d.with_hint(
+            "write each group as a list item: `ParameterGroups: [{Label: {default: ...}, \
+             Parameters: [...]}]`",
+        );
         diags.push(d);
         return Vec::new();
     };
     let mut out = Vec::new();
     for group in groups {
         let Some(entries) = group.as_map() else {
-            diags.push(Diagnostic::error(
-                Code::BadParameterGroups,
-                group.span,
-                format!(
-                    "a parameter group must be a map (Label, Parameters), found {}",
-                    group.kind_name()
+            diags.push(
+                Diagnostic::error(
+                    Code::BadParameterGroups,
+                    group.span,
+                    format!(
+                        "a parameter group must be a map (Label, Parameters), found {}",
+                        group.kind_name()
+                    ),
+                )
+                .with_hint(
+                    "write the group as `- Label: {default: Network}` with `Parameters: [Vpc, \
+                     Subnet]` indented below it",
                 ),
-            ));
+            );
             continue;
         };
         let label = group.get("Label").and_then(|l| match &l.value {
@@ -1267,17 +1445,23 @@ fn parse_cfn_groups(list: &Node, diags: &mut Vec<Diagnostic>) -> Vec<ParameterGr
                         let label = pg.label.clone().unwrap_or_default();
                         pg.parameters = group_names(items, diags, &label);
                     }
-                    None => diags.push(Diagnostic::error(
-                        Code::BadParameterGroups,
-                        v.span,
-                        format!("the Parameters of a parameter group must be a list, found {}", v.kind_name()),
-                    )),
+                    None => diags.push(
+                        Diagnostic::error(
+                            Code::BadParameterGroups,
+                            v.span,
+                            format!("the Parameters of a parameter group must be a list, found {}", v.kind_name()),
+                        )
+                        .with_hint(list_hint(v, "the Parameters")),
+                    ),
                 },
-                other => diags.push(Diagnostic::warning(
-                    Code::IgnoredKey,
-                    k.span,
-                    format!("key '{other}' in a parameter group is ignored (the keys are Label, Parameters)"),
-                )),
+                other => diags.push(
+                    Diagnostic::warning(
+                        Code::IgnoredKey,
+                        k.span,
+                        format!("key '{other}' in a parameter group is ignored (the keys are Label, Parameters)"),
+                    )
+                    .with_hint(group_key_hint(other, &["Label", "Parameters"])),
+                ),
             }
         }
         out.push(pg);

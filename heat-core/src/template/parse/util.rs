@@ -199,9 +199,9 @@ pub(crate) fn map_hint(node: &Node, what: &str) -> String {
         Value::Seq(_) => format!(
             "write {what} as `key: value` entries indented below it, without the leading `- `"
         ),
-        Value::Null => format!(
-            "write the `key: value` entries of {what} indented below it, or remove the key"
-        ),
+        Value::Null => {
+            format!("write the `key: value` entries of {what} indented below it, or remove the key")
+        }
         _ => format!(
             "write {what} as `key: value` entries indented below it (or `{{key: value}}` on \
              one line)"
@@ -213,9 +213,10 @@ pub(crate) fn map_hint(node: &Node, what: &str) -> String {
 pub(crate) fn list_hint(node: &Node, what: &str) -> String {
     match short_scalar(node) {
         Some(shown) if matches!(node.value, Value::String(_)) => {
-            format!("write {what} as a list, e.g. `[{shown}]` or `- {shown}` lines below the key")
+            let items: Vec<&str> = shown.split(',').map(str::trim).collect();
+            format!("write {what} as a list, e.g. `[{}]`", items.join(", "))
         }
-        _ => format!("write {what} as a list: `[a, b]`, or one `- item` line per item below the key"),
+        _ => format!("write {what} as a list: `[a, b]`, or one `- item` line per item"),
     }
 }
 
@@ -259,7 +260,8 @@ pub(crate) fn section_entries<'a>(
 
 /// What to write where a section of named entries is not a map.
 pub(crate) fn section_hint(section: &str, node: &Node) -> String {
-    let base = format!("write each entry as `NAME:` and its definition, indented below '{section}:'");
+    let base =
+        format!("write each entry as `NAME:` and its definition, indented below '{section}:'");
     if matches!(node.value, Value::Seq(_)) {
         format!("{base}, without the leading `- `")
     } else {
@@ -332,7 +334,11 @@ pub(crate) fn depends_on(
                                 kind(item)
                             ),
                         )
-                        .with_hint("write the names of the resources this one depends on"),
+                        .with_hint(format!(
+                            "write the names of the resources this one depends on, e.g. `{}: \
+                             [server, port]`",
+                            key.name
+                        )),
                     ),
                 }
             }
@@ -350,7 +356,11 @@ pub(crate) fn depends_on(
                         kind(node)
                     ),
                 )
-                .with_hint("write the names of the resources this one depends on"),
+                .with_hint(format!(
+                    "write the names of the resources this one depends on, e.g. `{}: [server, \
+                     port]`",
+                    key.name
+                )),
             );
             Vec::new()
         }
@@ -935,5 +945,42 @@ mod tests {
             kept,
             vec![("b".into(), Value::Int(2)), ("a".into(), Value::Int(3))]
         );
+    }
+
+    #[test]
+    fn shape_hints_say_what_to_write() {
+        use crate::template::parse::expr::testing::node;
+        use serde_json::json;
+        let cases: &[(&str, serde_json::Value, &str)] = &[
+            ("string", json!({"a": "b"}), "YAML reads an unquoted `a: b`"),
+            ("string", json!(["a"]), "as a list"),
+            (
+                "string",
+                json!(42),
+                "quote the value to make it a string: '42'",
+            ),
+            ("string", json!(null), "write the text after the key"),
+            ("list", json!("a, b"), "write X as a list, e.g. `[a, b]`"),
+            ("list", json!({"a": 1}), "one `- item` line per item"),
+            ("map", json!([1]), "without the leading `- `"),
+            ("map", json!("x"), "`{key: value}` on one line"),
+            ("map", json!(null), "or remove the key"),
+            (
+                "section",
+                json!([1]),
+                "indented below 'S:', without the leading `- `",
+            ),
+            ("section", json!("x"), "indented below 'S:'"),
+        ];
+        for (helper, value, wanted) in cases {
+            let n = node(value);
+            let hint = match *helper {
+                "string" => string_hint(&n),
+                "list" => list_hint(&n, "X"),
+                "map" => map_hint(&n, "X"),
+                _ => section_hint("S", &n),
+            };
+            assert!(hint.contains(wanted), "{helper} of {value}: {hint}");
+        }
     }
 }
