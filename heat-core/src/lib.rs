@@ -12,6 +12,7 @@ pub mod environment;
 pub mod eval;
 pub mod files;
 pub mod graph;
+pub mod names;
 pub mod parameters;
 pub mod span;
 pub mod template;

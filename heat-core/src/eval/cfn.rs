@@ -616,7 +616,7 @@ impl Evaluator<'_, '_> {
 /// "did you mean 'x'?" when `word` is close to one of `names`, else the list of `names` (at
 /// most ten) under the title `what`.
 fn name_hint(word: &str, names: &[&str], what: &str) -> String {
-    if let Some(h) = crate::validate::names::did_you_mean(word, names.iter().copied()) {
+    if let Some(h) = crate::names::did_you_mean(word, names.iter().copied()) {
         return h;
     }
     if names.is_empty() {

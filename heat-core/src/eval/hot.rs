@@ -817,13 +817,11 @@ impl Evaluator<'_, '_> {
                     ),
                 )
                 .with_hint(
-                    crate::validate::names::did_you_mean(bad, ["keys", "values"]).unwrap_or_else(
-                        || {
-                            "write the replacements as \
+                    crate::names::did_you_mean(bad, ["keys", "values"]).unwrap_or_else(|| {
+                        "write the replacements as \
                              {keys: {<old key>: <new key>}, values: {<old value>: <new value>}}"
-                                .to_string()
-                        },
-                    ),
+                            .to_string()
+                    }),
                 ));
         }
         let keys = as_map(repl.get("keys").unwrap_or(&Value::Null))?;

@@ -474,7 +474,7 @@ pub(crate) fn near_or_usage<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> String {
-    crate::validate::names::did_you_mean(word, candidates)
+    crate::names::did_you_mean(word, candidates)
         .unwrap_or_else(|| format!("a correct call: {}", usage(func)))
 }
 

@@ -145,7 +145,7 @@ impl Checker<'_> {
         for want in &missing {
             let near = entries.iter().find(|(k, _)| {
                 !required.contains(&k.name.as_str())
-                    && crate::validate::names::closest(&k.name, [*want]).is_some()
+                    && crate::names::closest(&k.name, [*want]).is_some()
             });
             if let Some((key, _)) = near {
                 self.bad(
@@ -702,7 +702,7 @@ impl Checker<'_> {
         if !ok {
             let hint = arg
                 .as_str()
-                .and_then(|s| crate::validate::names::did_you_mean(s, allowed.iter().copied()))
+                .and_then(|s| crate::names::did_you_mean(s, allowed.iter().copied()))
                 .unwrap_or_else(|| {
                     format!(
                         "write one of them as a plain string, e.g. {{{name}: {}}}",
@@ -839,7 +839,7 @@ impl Checker<'_> {
         if let Some(alg) = items[0].as_str()
             && !DIGEST_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
         {
-            let hint = crate::validate::names::did_you_mean(alg, DIGEST_ALGORITHMS.iter().copied())
+            let hint = crate::names::did_you_mean(alg, DIGEST_ALGORITHMS.iter().copied())
                 .unwrap_or_else(|| "e.g. {digest: [sha256, my-value]}".to_string());
             self.bad(
                 items[0].span,

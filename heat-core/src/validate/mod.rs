@@ -19,7 +19,6 @@
 //! The dependency graph and its cycles are [`crate::graph`]'s business.
 
 pub mod arity;
-pub mod names;
 pub mod references;
 pub mod resource_types;
 pub mod unused;

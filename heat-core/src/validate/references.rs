@@ -14,13 +14,13 @@
 use std::collections::HashSet;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::names::did_you_mean;
 use crate::span::Span;
 use crate::template::expr::{ExprKind, Func};
 use crate::template::functions;
 use crate::template::model::{ResourceCondition, Template};
 use crate::template::refs::{RefKind, Reference, references};
 use crate::template::version::Format;
-use crate::validate::names::did_you_mean;
 use crate::validate::{Location, Site};
 
 /// The pseudo-parameters of AWS CloudFormation.

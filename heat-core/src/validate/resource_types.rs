@@ -14,10 +14,10 @@
 //! what to use instead ([`HEAT_DEPRECATED_TYPES`]).
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::names;
 use crate::template::model::Template;
 use crate::template::version::Format;
 use crate::validate::ValidateOptions;
-use crate::validate::names;
 
 /// Every resource type Heat registers (sorted).
 pub const HEAT_RESOURCE_TYPES: &[&str] = &[
@@ -570,20 +570,7 @@ pub fn is_well_formed_cfn_type(ty: &str) -> bool {
         && parts[..3].iter().all(|p| is_segment(p, &['_']))
 }
 
-/// A glob match where `*` stands for any run of characters (resource_registry style).
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, rest)) => {
-            let Some(tail) = name.strip_prefix(head) else {
-                return false;
-            };
-            (0..=tail.len())
-                .filter(|i| tail.is_char_boundary(*i))
-                .any(|i| glob_match(rest, &tail[i..]))
-        }
-    }
-}
+pub use crate::names::glob_match;
 
 /// Whether Heat, offline, knows `ty` with these options: a built-in (or configured) type,
 /// a global-environment alias, or an extra (registry) type.

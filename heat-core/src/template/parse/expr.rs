@@ -226,7 +226,7 @@ fn intended_function(name: &str, candidates: &[&'static str]) -> Option<&'static
         let d = if cand.to_lowercase() == lower {
             0
         } else {
-            crate::validate::names::typo_distance(name, cand)
+            crate::names::edit_distance(name, cand)
         };
         let limit = if cand.len() >= 8 { 2 } else { 1 };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
@@ -250,7 +250,7 @@ fn intended_function(name: &str, candidates: &[&'static str]) -> Option<&'static
         .find(|(_, w)| {
             **w == key_word
                 || (w.len() >= 4 && key_word.starts_with(w.as_str()))
-                || (w.len() >= 4 && crate::validate::names::typo_distance(&key_word, w) == 1)
+                || (w.len() >= 4 && crate::names::edit_distance(&key_word, w) == 1)
         })
         .map(|(cand, _)| *cand)
 }
@@ -489,7 +489,7 @@ fn unknown_hint(version: Version, name: &str) -> String {
             known.push(shown);
         }
     }
-    if let Some(close) = crate::validate::names::closest(name, known.iter().copied()) {
+    if let Some(close) = crate::names::closest(name, known.iter().copied()) {
         return format!("did you mean {close}?");
     }
     if name.starts_with("Fn::Rain::") {

@@ -12,22 +12,7 @@ use crate::template::node::{Key, Node, Value};
 use crate::template::parse::expr::{ExprContext, parse_expr};
 use crate::template::version::Version;
 
-/// The number of single-character edits (insert, delete, substitute) between two strings.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
+pub(crate) use crate::names::edit_distance;
 
 /// Lower-cases and drops `_`, `-` and `:` so that `DependsOn` and `depends_on` compare equal.
 fn normalize(word: &str) -> String {
