@@ -769,21 +769,11 @@ mod tests {
     }
 
     fn resource(name: &str, line: u32) -> Resource {
-        Resource {
-            name: Spanned::new(name.to_string(), at(line, 3)),
-            ty: Spanned::new("OS::Heat::None".to_string(), at(line + 1, 11)),
-            properties: None,
-            metadata: None,
-            depends_on: Vec::new(),
-            deletion_policy: None,
-            update_policy: None,
-            creation_policy: None,
-            update_replace_policy: None,
-            condition: None,
-            external_id: None,
-            description: None,
-            span: at(line, 3),
-        }
+        Resource::new(
+            Spanned::new(name.to_string(), at(line, 3)),
+            Spanned::new("OS::Heat::None".to_string(), at(line + 1, 11)),
+            at(line, 3),
+        )
     }
 
     fn depends(mut r: Resource, names: &[&str]) -> Resource {

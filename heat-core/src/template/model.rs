@@ -265,6 +265,27 @@ pub struct Resource {
     pub span: Span,
 }
 
+impl Resource {
+    /// A resource with only a name, a type and a span; every optional field empty.
+    pub fn new(name: Spanned<String>, ty: Spanned<String>, span: Span) -> Resource {
+        Resource {
+            name,
+            ty,
+            properties: None,
+            metadata: None,
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_policy: None,
+            creation_policy: None,
+            update_replace_policy: None,
+            condition: None,
+            external_id: None,
+            description: None,
+            span,
+        }
+    }
+}
+
 /// A deletion policy as written: a known value, or an expression resolved at run time.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DeletionPolicySpec {

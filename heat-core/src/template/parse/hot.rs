@@ -274,21 +274,11 @@ fn parse_resource(
     diags: &mut Vec<Diagnostic>,
 ) -> Resource {
     check_resource_name(name, diags);
-    let mut resource = Resource {
-        name: spanned_key(name),
-        ty: Spanned::new(String::new(), name.span),
-        properties: None,
-        metadata: None,
-        depends_on: Vec::new(),
-        deletion_policy: None,
-        update_policy: None,
-        creation_policy: None,
-        update_replace_policy: None,
-        condition: None,
-        external_id: None,
-        description: None,
-        span: value_span(name, node),
-    };
+    let mut resource = Resource::new(
+        spanned_key(name),
+        Spanned::new(String::new(), name.span),
+        value_span(name, node),
+    );
     let Some(entries) = node.as_map() else {
         let mut d = Diagnostic::error(
             Code::ResourceNotAMapping,
