@@ -155,10 +155,6 @@ fn diagnostics_snapshots() {
     });
 }
 
-/// Codes that no input can trigger yet, and why. A code leaves this list (and gets a
-/// fixture) as soon as something reports it; the test fails while both are true.
-const NOT_YET_TRIGGERED: &[(Code, &str)] = &[];
-
 #[test]
 fn every_code_is_covered() {
     let mut seen = BTreeSet::new();
@@ -173,24 +169,14 @@ fn every_code_is_covered() {
             seen.insert(d.code);
         }
     }
-    let exempt: BTreeSet<Code> = NOT_YET_TRIGGERED.iter().map(|(c, _)| *c).collect();
     let missing: Vec<&str> = Code::ALL
         .iter()
-        .filter(|c| !seen.contains(c) && !exempt.contains(c))
+        .filter(|c| !seen.contains(c))
         .map(|c| c.as_str())
         .collect();
     assert!(
         missing.is_empty(),
         "no fixture in test_data/diagnostics triggers: {missing:?}"
-    );
-    let now_triggered: Vec<&str> = NOT_YET_TRIGGERED
-        .iter()
-        .filter(|(c, _)| seen.contains(c))
-        .map(|(c, _)| c.as_str())
-        .collect();
-    assert!(
-        now_triggered.is_empty(),
-        "these codes are triggered now: remove them from NOT_YET_TRIGGERED: {now_triggered:?}"
     );
 }
 
