@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod engine;
 pub mod environment;
 pub mod eval;
 pub mod files;

@@ -1,0 +1,20 @@
+//! The engine: runs create / update / delete / rollback of a stack's resources through
+//! [`provider::ResourceProvider`]s, concurrently, in dependency order, recording every
+//! transition in a [`store::Store`] before acting on it.
+//!
+//! Work in progress (issue 3): the contract types ([`state`], [`provider`], [`schema`],
+//! [`services`]) and the pure dependency queue come first; the async drive loop, the update
+//! planner and crash resume follow.
+
+pub mod provider;
+pub mod schema;
+pub mod services;
+pub mod state;
+
+pub use provider::{
+    Created, Progress, Properties, ProviderError, ResourceContext, ResourceData,
+    ResourceProvider, Updated,
+};
+pub use schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
+pub use services::{Clock, Random, SeededRandom, Services};
+pub use state::{Action, State, Status};
