@@ -10,6 +10,7 @@ pub mod provider;
 pub mod schema;
 pub mod services;
 pub mod state;
+pub mod store;
 
 pub use provider::{
     Created, Progress, Properties, ProviderError, ResourceContext, ResourceData,
@@ -18,3 +19,4 @@ pub use provider::{
 pub use schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
 pub use services::{Clock, Random, SeededRandom, Services};
 pub use state::{Action, State, Status};
+pub use store::{Change, EventRecord, MemoryStore, ResourceRecord, StackRecord, Store, StoreError};

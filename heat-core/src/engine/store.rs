@@ -1,0 +1,488 @@
+//! The persistence boundary: what the engine records, and the [`Store`] trait it records it
+//! through. heat-core ships [`MemoryStore`]; heat-server adds SQLite and PostgreSQL.
+//!
+//! Writes go through one method, [`Store::apply`], which takes a batch of [`Change`]s and
+//! applies all of them or none (one transaction). The engine groups transitions and events
+//! that happen close together into one batch (group commit, DESIGN.md principle 5) and acts
+//! on nothing before the batch that records its intent has been applied.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::engine::provider::{Properties, ResourceData};
+use crate::engine::state::State;
+
+/// A stack as recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackRecord {
+    /// The stack's id (unique, never reused).
+    pub id: String,
+    /// The stack's name (unique among a project's live stacks).
+    pub name: String,
+    /// The template text, as submitted.
+    pub template: String,
+    /// The files map sent with the template (`get_file`, template resources).
+    pub files: BTreeMap<String, String>,
+    /// The environment files' texts, in merge order.
+    pub environments: Vec<String>,
+    /// Parameter values given by the user.
+    pub parameters: BTreeMap<String, String>,
+    /// The stack's state.
+    pub state: State,
+    /// Why it is in that state.
+    pub status_reason: String,
+    /// Whether a failed create or update is left as is (no rollback).
+    pub disable_rollback: bool,
+    /// The operation timeout, in minutes.
+    pub timeout_mins: u32,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// When it was created (engine clock).
+    pub created_at: Duration,
+    /// When it last changed (engine clock).
+    pub updated_at: Duration,
+    /// Soft-deleted: listed only when deleted stacks are asked for.
+    pub deleted: bool,
+}
+
+/// A resource as recorded. A replacement during an update is a second record with the same
+/// name (`replaces` points at the old one), as in Heat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceRecord {
+    /// The record's id (unique in the store).
+    pub id: u64,
+    /// The stack it belongs to.
+    pub stack_id: String,
+    /// The logical name.
+    pub name: String,
+    /// The resource type.
+    pub resource_type: String,
+    /// The physical id, recorded as soon as the provider returns it.
+    pub physical_id: Option<String>,
+    /// The resource's state.
+    pub state: State,
+    /// Why it is in that state.
+    pub status_reason: String,
+    /// The resolved properties it was created or last updated with.
+    pub properties: Properties,
+    /// Data the provider asked to keep.
+    pub data: ResourceData,
+    /// The token the current step uses with the provider (recorded before the call).
+    pub idempotency_token: String,
+    /// The record this one replaces (during an update).
+    pub replaces: Option<u64>,
+    /// When it last changed (engine clock).
+    pub updated_at: Duration,
+}
+
+/// One event: a state transition of a stack or a resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// Assigned by the store: increasing per store, never reused.
+    pub id: u64,
+    /// The stack.
+    pub stack_id: String,
+    /// The resource's logical name, or the stack's name for stack events.
+    pub resource_name: String,
+    /// The physical id, when known.
+    pub physical_id: Option<String>,
+    /// The new state.
+    pub state: State,
+    /// Why.
+    pub reason: String,
+    /// When (engine clock).
+    pub at: Duration,
+}
+
+/// One write. A batch of changes is applied atomically by [`Store::apply`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// Inserts or replaces a stack (by id).
+    PutStack(StackRecord),
+    /// Inserts or replaces a resource (by id).
+    PutResource(ResourceRecord),
+    /// Removes a resource record (after its deletion, or when a replaced one is cleaned up).
+    RemoveResource {
+        /// The record's id.
+        id: u64,
+    },
+    /// Appends an event (its `id` is assigned by the store).
+    AddEvent(EventRecord),
+}
+
+/// What went wrong in the store.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A stack with the same name already exists (and is not deleted).
+    #[error("a stack named {0} already exists")]
+    DuplicateStackName(String),
+    /// The batch refers to a record that does not exist.
+    #[error("{0} does not exist")]
+    Missing(String),
+    /// The backing database failed; the batch was not applied.
+    #[error("the store failed: {0}")]
+    Backend(String),
+}
+
+/// Where the engine records stacks, resources and events.
+///
+/// **Contract:** `apply` is atomic and durable before it returns `Ok` (a crash after `Ok`
+/// loses nothing of the batch; a crash before it loses all of it). Reads see every batch
+/// applied before them.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Applies a batch of changes atomically.
+    async fn apply(&self, changes: Vec<Change>) -> Result<(), StoreError>;
+
+    /// A stack by id (deleted ones included).
+    async fn stack(&self, id: &str) -> Result<Option<StackRecord>, StoreError>;
+
+    /// A live (not deleted) stack by name.
+    async fn stack_by_name(&self, name: &str) -> Result<Option<StackRecord>, StoreError>;
+
+    /// Every stack, in creation order; deleted ones only when asked for.
+    async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError>;
+
+    /// The resource records of a stack, by id order.
+    async fn resources(&self, stack_id: &str) -> Result<Vec<ResourceRecord>, StoreError>;
+
+    /// A stack's events with an id greater than `after` (all with `None`), in order.
+    async fn events(
+        &self,
+        stack_id: &str,
+        after: Option<u64>,
+    ) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// A fresh id for a new resource record.
+    async fn next_resource_id(&self) -> Result<u64, StoreError>;
+}
+
+/// The in-memory store: everything in one mutex-guarded map, a batch applied under one lock.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    stacks: Vec<StackRecord>,
+    resources: BTreeMap<u64, ResourceRecord>,
+    events: Vec<EventRecord>,
+    next_event: u64,
+    next_resource: u64,
+    /// How many batches were applied (for tests of group commit).
+    batches: u64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// How many batches have been applied: the number of transactions a SQL store would
+    /// have committed.
+    pub fn batches(&self) -> u64 {
+        self.lock().batches
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(guard) => guard,
+            // A panic elsewhere while holding the lock leaves the data as the last complete
+            // batch left it (batches are validated before any write), so it is safe to go on.
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+impl Inner {
+    /// Checks a batch against the current data without changing anything.
+    fn validate(&self, changes: &[Change]) -> Result<(), StoreError> {
+        let mut names: BTreeMap<&str, &str> = self
+            .stacks
+            .iter()
+            .filter(|s| !s.deleted)
+            .map(|s| (s.name.as_str(), s.id.as_str()))
+            .collect();
+        for change in changes {
+            match change {
+                Change::PutStack(stack) if !stack.deleted => {
+                    if let Some(id) = names.get(stack.name.as_str())
+                        && *id != stack.id
+                    {
+                        return Err(StoreError::DuplicateStackName(stack.name.clone()));
+                    }
+                    names.insert(&stack.name, &stack.id);
+                }
+                Change::PutStack(stack) => {
+                    // A soft delete frees the name for the rest of the batch.
+                    if names.get(stack.name.as_str()) == Some(&stack.id.as_str()) {
+                        names.remove(stack.name.as_str());
+                    }
+                }
+                Change::PutResource(resource) => {
+                    let stack_known = self.stacks.iter().any(|s| s.id == resource.stack_id)
+                        || changes
+                            .iter()
+                            .any(|c| matches!(c, Change::PutStack(s) if s.id == resource.stack_id));
+                    if !stack_known {
+                        return Err(StoreError::Missing(format!("stack {}", resource.stack_id)));
+                    }
+                }
+                Change::RemoveResource { .. } | Change::AddEvent(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn apply(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.validate(&changes)?;
+        for change in changes {
+            match change {
+                Change::PutStack(stack) => {
+                    match inner.stacks.iter_mut().find(|s| s.id == stack.id) {
+                        Some(existing) => *existing = stack,
+                        None => inner.stacks.push(stack),
+                    }
+                }
+                Change::PutResource(resource) => {
+                    inner.next_resource = inner.next_resource.max(resource.id + 1);
+                    inner.resources.insert(resource.id, resource);
+                }
+                Change::RemoveResource { id } => {
+                    inner.resources.remove(&id);
+                }
+                Change::AddEvent(mut event) => {
+                    inner.next_event += 1;
+                    event.id = inner.next_event;
+                    inner.events.push(event);
+                }
+            }
+        }
+        inner.batches += 1;
+        Ok(())
+    }
+
+    async fn stack(&self, id: &str) -> Result<Option<StackRecord>, StoreError> {
+        Ok(self.lock().stacks.iter().find(|s| s.id == id).cloned())
+    }
+
+    async fn stack_by_name(&self, name: &str) -> Result<Option<StackRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .stacks
+            .iter()
+            .find(|s| s.name == name && !s.deleted)
+            .cloned())
+    }
+
+    async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .stacks
+            .iter()
+            .filter(|s| include_deleted || !s.deleted)
+            .cloned()
+            .collect())
+    }
+
+    async fn resources(&self, stack_id: &str) -> Result<Vec<ResourceRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .resources
+            .values()
+            .filter(|r| r.stack_id == stack_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn events(
+        &self,
+        stack_id: &str,
+        after: Option<u64>,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .events
+            .iter()
+            .filter(|e| e.stack_id == stack_id && after.is_none_or(|a| e.id > a))
+            .cloned()
+            .collect())
+    }
+
+    async fn next_resource_id(&self) -> Result<u64, StoreError> {
+        let mut inner = self.lock();
+        inner.next_resource += 1;
+        Ok(inner.next_resource)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::state::{Action, Status};
+    use futures::executor::block_on;
+
+    fn stack(id: &str, name: &str) -> StackRecord {
+        StackRecord {
+            id: id.into(),
+            name: name.into(),
+            template: "heat_template_version: 2018-08-31\n".into(),
+            files: BTreeMap::new(),
+            environments: Vec::new(),
+            parameters: BTreeMap::new(),
+            state: State::new(Action::Create, Status::InProgress),
+            status_reason: "Stack CREATE started".into(),
+            disable_rollback: true,
+            timeout_mins: 60,
+            tags: Vec::new(),
+            created_at: Duration::ZERO,
+            updated_at: Duration::ZERO,
+            deleted: false,
+        }
+    }
+
+    fn resource(id: u64, stack_id: &str, name: &str) -> ResourceRecord {
+        ResourceRecord {
+            id,
+            stack_id: stack_id.into(),
+            name: name.into(),
+            resource_type: "OS::Heat::None".into(),
+            physical_id: None,
+            state: State::INIT,
+            status_reason: String::new(),
+            properties: Properties::new(),
+            data: ResourceData::new(),
+            idempotency_token: format!("{stack_id}-{name}-1"),
+            replaces: None,
+            updated_at: Duration::ZERO,
+        }
+    }
+
+    fn event(stack_id: &str, name: &str, state: State) -> EventRecord {
+        EventRecord {
+            id: 0,
+            stack_id: stack_id.into(),
+            resource_name: name.into(),
+            physical_id: None,
+            state,
+            reason: "state changed".into(),
+            at: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn a_batch_is_applied_whole_and_counted_once() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let running = State::new(Action::Create, Status::InProgress);
+            store
+                .apply(vec![
+                    Change::PutStack(stack("s1", "web")),
+                    Change::PutResource(resource(1, "s1", "a")),
+                    Change::PutResource(resource(2, "s1", "b")),
+                    Change::AddEvent(event("s1", "a", running)),
+                    Change::AddEvent(event("s1", "b", running)),
+                ])
+                .await
+                .unwrap();
+            assert_eq!(store.batches(), 1);
+            assert_eq!(store.resources("s1").await.unwrap().len(), 2);
+            let events = store.events("s1", None).await.unwrap();
+            assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
+            assert_eq!(store.events("s1", Some(1)).await.unwrap().len(), 1);
+            assert!(store.next_resource_id().await.unwrap() > 2);
+        });
+    }
+
+    #[test]
+    fn a_rejected_batch_changes_nothing() {
+        block_on(async {
+            let store = MemoryStore::new();
+            store
+                .apply(vec![Change::PutStack(stack("s1", "web"))])
+                .await
+                .unwrap();
+            // Second stack with the same live name, plus other changes: all refused.
+            let err = store
+                .apply(vec![
+                    Change::PutResource(resource(5, "s1", "x")),
+                    Change::PutStack(stack("s2", "web")),
+                ])
+                .await
+                .unwrap_err();
+            assert_eq!(err, StoreError::DuplicateStackName("web".into()));
+            assert!(store.resources("s1").await.unwrap().is_empty());
+            assert_eq!(store.batches(), 1);
+            // A resource of an unknown stack is refused.
+            let err = store
+                .apply(vec![Change::PutResource(resource(6, "nope", "x"))])
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Missing(_)));
+        });
+    }
+
+    #[test]
+    fn deleted_stacks_free_their_name_and_are_listed_on_request() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let mut old = stack("s1", "web");
+            store
+                .apply(vec![Change::PutStack(old.clone())])
+                .await
+                .unwrap();
+            old.deleted = true;
+            old.state = State::new(Action::Delete, Status::Complete);
+            store
+                .apply(vec![
+                    Change::PutStack(old),
+                    Change::PutStack(stack("s2", "web")),
+                ])
+                .await
+                .unwrap();
+            assert_eq!(store.stacks(false).await.unwrap().len(), 1);
+            assert_eq!(store.stacks(true).await.unwrap().len(), 2);
+            let live = store.stack_by_name("web").await.unwrap().unwrap();
+            assert_eq!(live.id, "s2");
+            assert!(store.stack("s1").await.unwrap().unwrap().deleted);
+        });
+    }
+
+    #[test]
+    fn resources_are_replaced_and_removed_by_id() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let mut r = resource(1, "s1", "a");
+            store
+                .apply(vec![
+                    Change::PutStack(stack("s1", "web")),
+                    Change::PutResource(r.clone()),
+                ])
+                .await
+                .unwrap();
+            r.physical_id = Some("phys-1".into());
+            r.state = State::new(Action::Create, Status::Complete);
+            store
+                .apply(vec![Change::PutResource(r.clone())])
+                .await
+                .unwrap();
+            let got = store.resources("s1").await.unwrap();
+            assert_eq!(got, vec![r]);
+            store
+                .apply(vec![Change::RemoveResource { id: 1 }])
+                .await
+                .unwrap();
+            assert!(store.resources("s1").await.unwrap().is_empty());
+        });
+    }
+}
