@@ -32,8 +32,9 @@ macro_rules! codes {
         ///
         /// Ranges: `E0xxx` loading (syntax, YAML, limits), `E1xxx` template structure,
         /// `E2xxx` parameters, constraints and environments, `E3xxx` functions and
-        /// references, `E4xxx` dependency graph, `E5xxx` evaluation; `W` codes are warnings
-        /// with the same ranges.
+        /// references, `E4xxx` dependency graph, `E5xxx` evaluation, `E6xxx` resource
+        /// properties and types (checked against the engine's registry); `W` codes are
+        /// warnings with the same ranges.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]
         pub enum Code {
@@ -212,6 +213,19 @@ codes! {
     /// A value evaluation needs is not available here (offline: resources, exports, the
     /// parent resource, pseudo-parameters without a value, macros).
     ValueUnavailable = "E5004", "value-unavailable";
+
+    // ---- E6xxx: resource properties (checked against a resource type's schema) ----
+    /// A property the resource type does not have.
+    UnknownProperty = "E6001", "unknown-property";
+    /// A required property with no value.
+    MissingRequiredProperty = "E6002", "missing-required-property";
+    /// A property value of the wrong type.
+    PropertyType = "E6003", "property-type";
+    /// A property value that breaks one of the property's constraints.
+    PropertyConstraint = "E6004", "property-constraint";
+    /// A resource type the engine's registry does not have (online: an error; offline it is
+    /// `W3001`).
+    UnregisteredResourceType = "E6005", "unregistered-resource-type";
 
     // ---- warnings ----
     /// A mapping has the same key twice (HOT keeps the last one, as Heat does).

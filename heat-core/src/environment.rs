@@ -1405,18 +1405,6 @@ fn as_json_node(node: &Node) -> Result<Node, String> {
     }
 }
 
-fn is_falsy(node: &Node) -> bool {
-    match &node.value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Int(i) => *i == 0,
-        Value::Float(f) => *f == 0.0,
-        Value::String(s) => s.is_empty(),
-        Value::Seq(items) => items.is_empty(),
-        Value::Map(entries) => entries.is_empty(),
-    }
-}
-
 fn text_of(node: &Node) -> Option<String> {
     match &node.value {
         Value::String(s) => Some(s.clone()),
@@ -1429,7 +1417,7 @@ fn text_of(node: &Node) -> Option<String> {
 /// Heat's `merge_list`: an empty old value gives the new one; a list extends; strings join
 /// with a comma.
 fn merge_list(old: &Node, new: &Node) -> Result<Node, String> {
-    if is_falsy(old) {
+    if old.is_falsy() {
         return Ok(new.clone());
     }
     let to_items = |n: &Node| -> Option<Vec<Node>> {
@@ -1464,7 +1452,7 @@ fn merge_list(old: &Node, new: &Node) -> Result<Node, String> {
 /// Heat's `merge_map`: each non-null entry of `new` replaces the old one; with `deep`, maps
 /// merge recursively, lists extend and strings concatenate.
 fn merge_map(old: &Node, new: &Node, deep: bool) -> Result<Node, String> {
-    if is_falsy(old) {
+    if old.is_falsy() {
         return Ok(new.clone());
     }
     let (Some(old_entries), Some(new_entries)) = (old.as_map(), new.as_map()) else {
@@ -1485,10 +1473,10 @@ fn merge_map(old: &Node, new: &Node, deep: bool) -> Result<Node, String> {
             (true, Some(i)) => {
                 let old_v = &entries[i].1;
                 match &v.value {
-                    Value::Map(_) if !is_falsy(old_v) && old_v.as_map().is_some() => {
+                    Value::Map(_) if !old_v.is_falsy() && old_v.as_map().is_some() => {
                         merge_map(old_v, v, true)?
                     }
-                    Value::Seq(_) if !is_falsy(old_v) && old_v.as_seq().is_some() => {
+                    Value::Seq(_) if !old_v.is_falsy() && old_v.as_seq().is_some() => {
                         merge_list(old_v, v)?
                     }
                     Value::String(s) => match &old_v.value {

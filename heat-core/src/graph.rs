@@ -788,17 +788,8 @@ mod tests {
 
     fn template(version: Version, resources: Vec<Resource>) -> Template {
         Template {
-            version,
-            version_span: Span::default(),
-            description: None,
-            transforms: Vec::new(),
-            parameters: Vec::new(),
-            parameter_groups: Vec::new(),
-            mappings: Vec::new(),
-            conditions: Vec::new(),
             resources,
-            outputs: Vec::new(),
-            metadata: None,
+            ..Template::new(version, Span::default())
         }
     }
 

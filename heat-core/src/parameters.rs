@@ -1712,10 +1712,20 @@ pub fn bind_with(
         }
     }
 
-    let last_env = |entries: &[EnvParameter], name: &str| -> Option<usize> {
-        entries
+    // The last non-null value of `name` in an environment section, with its source.
+    let from_env = |entries: &[EnvParameter],
+                    name: &str,
+                    source: fn(Option<String>) -> ValueSource|
+     -> Option<(Json, ValueSource, Span, Option<String>)> {
+        let e = entries
             .iter()
-            .rposition(|e| e.name.value == name && !e.value.is_null())
+            .rfind(|e| e.name.value == name && !e.value.is_null())?;
+        Some((
+            e.value.to_json(),
+            source(e.file.clone()),
+            e.value.span,
+            e.file.clone(),
+        ))
     };
 
     for param in &template.parameters {
@@ -1731,26 +1741,14 @@ pub fn bind_with(
                     param.name.span,
                     None,
                 )
-            } else if let Some(i) = last_env(&env.parameters, name) {
-                let e = &env.parameters[i];
-                (
-                    e.value.to_json(),
-                    ValueSource::Environment {
-                        file: e.file.clone(),
-                    },
-                    e.value.span,
-                    e.file.clone(),
-                )
-            } else if let Some(i) = last_env(&env.parameter_defaults, name) {
-                let e = &env.parameter_defaults[i];
-                (
-                    e.value.to_json(),
-                    ValueSource::ParameterDefault {
-                        file: e.file.clone(),
-                    },
-                    e.value.span,
-                    e.file.clone(),
-                )
+            } else if let Some(found) = from_env(&env.parameters, name, |file| {
+                ValueSource::Environment { file }
+            }) {
+                found
+            } else if let Some(found) = from_env(&env.parameter_defaults, name, |file| {
+                ValueSource::ParameterDefault { file }
+            }) {
+                found
             } else if let Some(default) = param.default.as_ref().filter(|d| !d.is_null()) {
                 (
                     default.to_json(),

@@ -11,7 +11,13 @@
 //! - `# create` — also bind the parameters as creating a stack does (every parameter needs a
 //!   value), reporting what validation alone does not;
 //! - `# max-template-size: N` — check with a smaller template size limit;
-//! - `# max-resources: N` — check with a smaller `max_resources_per_stack`.
+//! - `# max-resources: N` — check with a smaller `max_resources_per_stack`;
+//! - `# schema: test` — also check every resource as the engine does before creating
+//!   anything (`engine::registry::check_resources`): its type against a registry (unknown
+//!   types are errors, `E6005`) and its properties as written against the provider's schema
+//!   (`E6001`-`E6004`). The registry is [`test_registry`], a few small made-up types defined
+//!   below (the real built-in types have their own tests); the environments of `# env:`
+//!   apply to it.
 //!
 //! JSON fixtures cannot carry directives (JSON has no comments): write those as YAML.
 //! Files named `*.env.yaml` are checked as environment files.
@@ -22,12 +28,19 @@
 
 use heat_core::check::{CheckOptions, SourceFile, check};
 use heat_core::diagnostic::{Code, Diagnostic};
+use heat_core::engine::ResourceProvider;
+use heat_core::engine::registry::{ProviderRegistry, check_resources};
+use heat_core::engine::schema::{PropertySchema, PropertyType, ResourceSchema};
+use heat_core::engine::{Created, Progress, Properties, ProviderError, ResourceContext};
 use heat_core::environment::{self, Environment};
 use heat_core::eval::{EvalContext, ParameterValues, evaluate};
 use heat_core::parameters::{BindMode, bind_with, parse_assignment};
 use heat_core::template::Limits;
+use heat_core::template::model::ConstraintKind;
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/diagnostics")
@@ -39,6 +52,8 @@ struct Directives {
     options: CheckOptions,
     eval_outputs: bool,
     create: bool,
+    /// `# schema: test`: check resources against [`test_registry`].
+    schema: bool,
     /// Malformed `param:` arguments.
     argument_errors: Vec<Diagnostic>,
 }
@@ -69,6 +84,9 @@ fn directives(text: &str) -> Directives {
             d.eval_outputs = true;
         } else if directive == "create" {
             d.create = true;
+        } else if let Some(which) = directive.strip_prefix("schema:") {
+            assert_eq!(which.trim(), "test", "the only schema registry is `test`");
+            d.schema = true;
         }
     }
     d
@@ -90,6 +108,7 @@ fn run_fixture(path: &Path) -> Vec<Diagnostic> {
         options,
         eval_outputs,
         create,
+        schema,
         argument_errors,
     } = directives(&text);
     let source = SourceFile { name, text };
@@ -114,6 +133,11 @@ fn run_fixture(path: &Path) -> Vec<Diagnostic> {
             }
         }
     }
+    if schema {
+        for d in check_resources(template, &env, &test_registry()) {
+            diags.push(d.in_file(source.name.clone()));
+        }
+    }
     if eval_outputs {
         let (bound, _) = bind_with(template, &env, &options.parameters, BindMode::Validate);
         let mut params = ParameterValues::new();
@@ -133,6 +157,123 @@ fn run_fixture(path: &Path) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+/// A provider that only has a schema: the `# schema: test` checks never create anything.
+struct SchemaOnly(ResourceSchema);
+
+#[async_trait::async_trait]
+impl ResourceProvider for SchemaOnly {
+    fn schema(&self) -> &ResourceSchema {
+        &self.0
+    }
+
+    async fn create(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        _properties: &Properties,
+    ) -> Result<Created, ProviderError> {
+        Err(ProviderError::Failed(
+            "schema-only test provider".to_string(),
+        ))
+    }
+
+    async fn delete(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        _physical_id: &str,
+    ) -> Result<Progress, ProviderError> {
+        Ok(Progress::Done)
+    }
+
+    async fn attribute(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        _physical_id: &str,
+        name: &str,
+    ) -> Result<serde_json::Value, ProviderError> {
+        Err(ProviderError::UnknownAttribute(name.to_string()))
+    }
+}
+
+/// The registry of `# schema: test`:
+/// - `Test::Server`: `name` (string, required, length 1-16), `flavor` (string, `small` or
+///   `large`, default `small`), `count` (integer, 1-5), `enabled` (boolean), `networks`
+///   (list of maps: `uuid` string, required; `port` integer 1-65535), `metadata` (free-form
+///   map), `tags` (list, at most 3 items);
+/// - `Test::Volume`: `size` (integer, required, even), `description` (string);
+/// - `OS::Heat::None`: no properties (what a type mapped to `OS::Heat::None` resolves to).
+fn test_registry() -> ProviderRegistry {
+    use PropertyType as T;
+    let length = |min: Option<f64>, max: Option<f64>| ConstraintKind::Length { min, max };
+    let range = |min: f64, max: f64| ConstraintKind::Range {
+        min: Some(min),
+        max: Some(max),
+    };
+    let network = PropertySchema::new(
+        "network",
+        T::Map(vec![
+            PropertySchema::new("uuid", T::String, "The network's id.").required(),
+            PropertySchema::new("port", T::Integer, "The port number.")
+                .constraint(range(1.0, 65535.0)),
+        ]),
+        "A network to attach.",
+    );
+    let server = ResourceSchema {
+        type_name: "Test::Server",
+        description: "A made-up server.",
+        properties: vec![
+            PropertySchema::new("name", T::String, "The server's name.")
+                .required()
+                .constraint(length(Some(1.0), Some(16.0))),
+            PropertySchema::new("flavor", T::String, "How big it is.")
+                .default(json!("small"))
+                .constraint(ConstraintKind::AllowedValues(vec![
+                    json!("small"),
+                    json!("large"),
+                ])),
+            PropertySchema::new("count", T::Integer, "How many.").constraint(range(1.0, 5.0)),
+            PropertySchema::new("enabled", T::Boolean, "Whether it runs."),
+            PropertySchema::new(
+                "networks",
+                T::List(Some(Box::new(network))),
+                "The networks to attach.",
+            ),
+            PropertySchema::new("metadata", T::Map(Vec::new()), "Free-form metadata."),
+            PropertySchema::new("tags", T::List(None), "Tags.").constraint(length(None, Some(3.0))),
+        ],
+        attributes: Vec::new(),
+    };
+    let volume = ResourceSchema {
+        type_name: "Test::Volume",
+        description: "A made-up volume.",
+        properties: vec![
+            PropertySchema::new("size", T::Integer, "The size in GB.")
+                .required()
+                .constraint(ConstraintKind::Modulo {
+                    step: 2.0,
+                    offset: 0.0,
+                }),
+            PropertySchema::new("description", T::String, "What it is for."),
+        ],
+        attributes: Vec::new(),
+    };
+    let none = ResourceSchema {
+        type_name: "OS::Heat::None",
+        description: "Nothing.",
+        properties: Vec::new(),
+        attributes: Vec::new(),
+    };
+    let mut registry = ProviderRegistry::new();
+    for schema in [server, volume, none] {
+        assert!(
+            schema.schema_errors().is_empty(),
+            "{:?}",
+            schema.schema_errors()
+        );
+        registry.register(schema.type_name, Arc::new(SchemaOnly(schema)));
+    }
+    registry
 }
 
 fn render(diags: &[Diagnostic]) -> String {

@@ -6,17 +6,25 @@
 //! [`services`]) and the pure dependency queue come first; the async drive loop, the update
 //! planner and crash resume follow.
 
+pub mod builtins;
 pub mod provider;
+pub mod queue;
+pub mod registry;
 pub mod schema;
 pub mod services;
 pub mod state;
 pub mod store;
 
 pub use provider::{
-    Created, Progress, Properties, ProviderError, ResourceContext, ResourceData,
-    ResourceProvider, Updated,
+    Created, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
+    Updated,
 };
-pub use schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
+pub use queue::{DependencyQueue, Edge, NodeId, NodeState, QueueBuilder, QueueCounts, QueueError};
+pub use registry::{ProviderRegistry, Resolved};
+pub use schema::{
+    AttributeSchema, PropertyError, PropertyErrorKind, PropertySchema, PropertyType,
+    ResourceSchema, UpdateKind,
+};
 pub use services::{Clock, Random, SeededRandom, Services};
 pub use state::{Action, State, Status};
 pub use store::{Change, EventRecord, MemoryStore, ResourceRecord, StackRecord, Store, StoreError};

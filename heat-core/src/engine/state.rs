@@ -157,7 +157,14 @@ mod tests {
             "CREATE_IN_PROGRESS"
         );
         assert_eq!(State::INIT.to_string(), "INIT_COMPLETE");
-        for bad in ["", "CREATE", "CREATE_", "_COMPLETE", "CREATE_DONE", "create_complete"] {
+        for bad in [
+            "",
+            "CREATE",
+            "CREATE_",
+            "_COMPLETE",
+            "CREATE_DONE",
+            "create_complete",
+        ] {
             assert_eq!(State::parse(bad), None, "{bad}");
         }
     }

@@ -88,11 +88,7 @@ impl Evaluator<'_, '_> {
             Value::Null => Vec::new(),
             other => {
                 return Err(self
-                    .fail(
-                        call,
-                        items[1].span,
-                        format!("joins a list, found {}", py::describe(&other)),
-                    )
+                    .fail_found(call, items[1].span, "joins a list", &other)
                     .with_hint(
                         "the second argument must evaluate to a list; a CommaDelimitedList or \
                          List<...> parameter is one",
@@ -121,13 +117,11 @@ impl Evaluator<'_, '_> {
             };
             let Some(i) = i else {
                 return Err(self
-                    .fail(
+                    .fail_found(
                         call,
                         items[0].span,
-                        format!(
-                            "the index must be a non-negative integer, found {}",
-                            py::describe(&index)
-                        ),
+                        "the index must be a non-negative integer",
+                        &index,
                     )
                     .with_hint(
                         "write the index as a whole number from 0 (AWS has no negative indexes)",
@@ -135,11 +129,7 @@ impl Evaluator<'_, '_> {
             };
             let Value::Array(list) = coll else {
                 return Err(self
-                    .fail(
-                        call,
-                        items[1].span,
-                        format!("selects from a list, found {}", py::describe(&coll)),
-                    )
+                    .fail_found(call, items[1].span, "selects from a list", &coll)
                     .with_hint(
                         "the second argument must evaluate to a list, e.g. {Fn::GetAZs: ''} or a \
                          CommaDelimitedList parameter",
@@ -181,25 +171,21 @@ impl Evaluator<'_, '_> {
             Value::Object(m) => match &index {
                 Value::String(k) => Ok(m.get(k).cloned().unwrap_or(Value::String(String::new()))),
                 other => Err(self
-                    .fail(
+                    .fail_found(
                         call,
                         items[0].span,
-                        format!(
-                            "the index into a map must be a string, found {}",
-                            py::describe(other)
-                        ),
+                        "the index into a map must be a string",
+                        other,
                     )
                     .with_hint("to select from a map, write the key as a string")),
             },
             Value::Array(list) => {
                 let Some(i) = py::to_int(&index) else {
-                    return Err(self.fail(
+                    return Err(self.fail_found(
                         call,
                         items[0].span,
-                        format!(
-                            "the index must be an integer, found {}",
-                            py::describe(&index)
-                        ),
+                        "the index must be an integer",
+                        &index,
                     ));
                 };
                 Ok(py_index(i, list.len())
@@ -207,14 +193,9 @@ impl Evaluator<'_, '_> {
                     .unwrap_or(Value::String(String::new())))
             }
             Value::Null => Ok(Value::String(String::new())),
-            other => Err(self.fail(
-                call,
-                items[1].span,
-                format!(
-                    "selects from a list or a map, found {}",
-                    py::describe(&other)
-                ),
-            )),
+            other => {
+                Err(self.fail_found(call, items[1].span, "selects from a list or a map", &other))
+            }
         }
     }
 
@@ -251,13 +232,11 @@ impl Evaluator<'_, '_> {
             Value::Bool(b) if aws => b.to_string(),
             other => {
                 return Err(self
-                    .fail(
+                    .fail_found(
                         call,
                         pick(call.arg.span, span),
-                        format!(
-                            "the argument must be a string, found {}",
-                            py::describe(&other)
-                        ),
+                        "the argument must be a string",
+                        &other,
                     )
                     .with_hint(
                         "Fn::Base64 takes one string: build it with Fn::Join (or Fn::Sub) first",
@@ -305,13 +284,11 @@ impl Evaluator<'_, '_> {
                 Value::String(s) => Ok(s),
                 Value::Number(n) => Ok(n.to_string()),
                 Value::Bool(b) => Ok(b.to_string()),
-                other => Err(self.fail(
+                other => Err(self.fail_found(
                     call,
                     items[i].span,
-                    format!(
-                        "the {what} must be a string, found {}",
-                        py::describe(&other)
-                    ),
+                    format_args!("the {what} must be a string"),
+                    &other,
                 )),
             }
         };
@@ -394,13 +371,11 @@ impl Evaluator<'_, '_> {
             Value::String(_) | Value::Null => {}
             other => {
                 return Err(self
-                    .fail(
+                    .fail_found(
                         call,
                         pick(call.arg.span, span),
-                        format!(
-                            "the argument must be a region name or \"\", found {}",
-                            py::describe(&other)
-                        ),
+                        "the argument must be a region name or \"\"",
+                        &other,
                     )
                     .with_hint("write '' for the stack's region, or a region name"));
             }
@@ -435,26 +410,22 @@ impl Evaluator<'_, '_> {
             Value::Array(a) => a,
             Value::String(s) => s.chars().map(|c| Value::String(c.into())).collect(),
             other => {
-                return Err(self.fail(
+                return Err(self.fail_found(
                     call,
                     items[2].span,
-                    format!(
-                        "the member list must be a list, found {}",
-                        py::describe(&other)
-                    ),
+                    "the member list must be a list",
+                    &other,
                 ));
             }
         };
         let mut partials = serde_json::Map::new();
         for item in list {
             let Value::String(s) = item else {
-                return Err(self.fail(
+                return Err(self.fail_found(
                     call,
                     items[2].span,
-                    format!(
-                        "the member list items must be strings, found {}",
-                        py::describe(&item)
-                    ),
+                    "the member list items must be strings",
+                    &item,
                 ));
             };
             let Some((k, v)) = s.split_once('=') else {
@@ -541,13 +512,11 @@ impl Evaluator<'_, '_> {
         match self.eval(&call.arg)? {
             Value::Array(a) => Ok(Value::from(a.len())),
             other => Err(self
-                .fail(
+                .fail_found(
                     call,
                     pick(call.arg.span, span),
-                    format!(
-                        "the argument must be a list, found {}",
-                        py::describe(&other)
-                    ),
+                    "the argument must be a list",
+                    &other,
                 )
                 .with_hint(
                     "Fn::Length counts the items of a list, e.g. a CommaDelimitedList or List<...> \
@@ -562,13 +531,11 @@ impl Evaluator<'_, '_> {
             v @ (Value::Array(_) | Value::Object(_)) => {
                 Ok(Value::String(serde_json::to_string(&v).unwrap_or_default()))
             }
-            other => Err(self.fail(
+            other => Err(self.fail_found(
                 call,
                 pick(call.arg.span, span),
-                format!(
-                    "the argument must be a map or a list, found {}",
-                    py::describe(&other)
-                ),
+                "the argument must be a map or a list",
+                &other,
             )),
         }
     }

@@ -93,10 +93,11 @@ impl Evaluator<'_, '_> {
                 _ => None,
             };
             n.ok_or_else(|| {
-                self.fail(
+                self.fail_found(
                     call,
                     items[i].span,
-                    format!("the {what} must be an integer, found {}", py::describe(&v)),
+                    format_args!("the {what} must be an integer"),
+                    &v,
                 )
             })
         };

@@ -140,13 +140,11 @@ impl Evaluator<'_, '_> {
     pub(crate) fn eval_name(&self, call: &Call, e: &Expr, what: &str) -> Res<String> {
         match self.eval(e)? {
             Value::String(s) => Ok(s),
-            other => Err(self.fail(
+            other => Err(self.fail_found(
                 call,
                 e.span,
-                format!(
-                    "the {what} must be a string, found {}",
-                    py::describe(&other)
-                ),
+                format_args!("the {what} must be a string"),
+                &other,
             )),
         }
     }
@@ -166,25 +164,21 @@ impl Evaluator<'_, '_> {
                 match first {
                     Value::String(s) => (s, items),
                     other => {
-                        return Err(self.fail(
+                        return Err(self.fail_found(
                             call,
                             span,
-                            format!(
-                                "the parameter name must be a string, found {}",
-                                py::describe(&other)
-                            ),
+                            "the parameter name must be a string",
+                            &other,
                         ));
                     }
                 }
             }
             other => {
-                return Err(self.fail(
+                return Err(self.fail_found(
                     call,
                     span,
-                    format!(
-                        "the argument must be a parameter name or a list [name, key, ...], found {}",
-                        py::describe(&other)
-                    ),
+                    "the argument must be a parameter name or a list [name, key, ...]",
+                    &other,
                 ));
             }
         };
@@ -286,11 +280,7 @@ impl Evaluator<'_, '_> {
                 ref other if multiple && !py::truthy(other) => {}
                 other => {
                     return Err(self
-                        .fail(
-                            call,
-                            list_expr.span,
-                            format!("joins lists only, found {}", py::describe(&other)),
-                        )
+                        .fail_found(call, list_expr.span, "joins lists only", &other)
                         .with_hint(
                             "each item after the delimiter must evaluate to a list (null is \
                              skipped); a parameter used here must be of type \
@@ -334,13 +324,11 @@ impl Evaluator<'_, '_> {
                         JoinMode::Strict => "strings",
                     };
                     return Err(self
-                        .fail(
+                        .fail_found(
                             call,
                             span,
-                            format!(
-                                "the items to join must be {allowed}, found {}",
-                                py::describe(&other)
-                            ),
+                            format_args!("the items to join must be {allowed}"),
+                            &other,
                         )
                         .with_hint(match mode {
                             JoinMode::Json => {
@@ -415,24 +403,18 @@ impl Evaluator<'_, '_> {
         let text = match self.eval(template)? {
             Value::String(s) => s,
             other => {
-                return Err(self.fail(
+                return Err(self.fail_found(
                     call,
                     pick(template.span, span),
-                    format!(
-                        "the template must be a string, found {}",
-                        py::describe(&other)
-                    ),
+                    "the template must be a string",
+                    &other,
                 ));
             }
         };
         let mapping = match self.eval(params)? {
             Value::Object(m) => m,
             other => {
-                return Err(self.fail(
-                    call,
-                    params.span,
-                    format!("the params must be a map, found {}", py::describe(&other)),
-                ));
+                return Err(self.fail_found(call, params.span, "the params must be a map", &other));
             }
         };
         let mut keys: Vec<&String> = mapping.keys().collect();
@@ -575,11 +557,7 @@ impl Evaluator<'_, '_> {
         let args = match self.eval(&call.arg)? {
             Value::Array(a) if a.len() >= 2 => a,
             other => {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!("expected {form}, found {}", py::describe(&other)),
-                ));
+                return Err(self.fail_found(call, span, format_args!("expected {form}"), &other));
             }
         };
         let text = match &args[1] {
@@ -587,14 +565,7 @@ impl Evaluator<'_, '_> {
             Value::String(s) => s.as_str(),
             other => {
                 return Err(self
-                    .fail(
-                        call,
-                        span,
-                        format!(
-                            "the value to split must be a string, found {}",
-                            py::describe(other)
-                        ),
-                    )
+                    .fail_found(call, span, "the value to split must be a string", other)
                     .with_hint(
                         "split a string: a parameter used here must be of type string (a \
                          comma_delimited_list is a list already)",
@@ -620,14 +591,7 @@ impl Evaluator<'_, '_> {
                 .collect(),
             other => {
                 return Err(self
-                    .fail(
-                        call,
-                        span,
-                        format!(
-                            "the delimiter must be a string, found {}",
-                            py::describe(other)
-                        ),
-                    )
+                    .fail_found(call, span, "the delimiter must be a string", other)
                     .with_hint("quote the delimiter: ','"));
             }
         };
@@ -636,14 +600,7 @@ impl Evaluator<'_, '_> {
         };
         let Some(i) = py::to_int(index) else {
             return Err(self
-                .fail(
-                    call,
-                    span,
-                    format!(
-                        "the index must be an integer, found {}",
-                        py::describe(index)
-                    ),
-                )
+                .fail_found(call, span, "the index must be an integer", index)
                 .with_hint("write the index as a whole number: 0 is the first item, -1 the last"));
         };
         match py_index(i, parts.len()) {
@@ -673,13 +630,11 @@ impl Evaluator<'_, '_> {
             _ => None,
         };
         let Some(strings) = strings else {
-            return Err(self.fail(
+            return Err(self.fail_found(
                 call,
                 span,
-                format!(
-                    "the argument must be a list of two strings [algorithm, value], found {}",
-                    py::describe(&args)
-                ),
+                "the argument must be a list of two strings [algorithm, value]",
+                &args,
             ));
         };
         let [algorithm, value] = strings[..] else {
@@ -741,13 +696,11 @@ impl Evaluator<'_, '_> {
             Value::Array(a) => a,
             Value::String(s) => s.chars().map(|c| Value::String(c.into())).collect(),
             other => {
-                return Err(self.fail(
+                return Err(self.fail_found(
                     call,
                     span,
-                    format!(
-                        "the argument must be a list of maps, found {}",
-                        py::describe(&other)
-                    ),
+                    "the argument must be a list of maps",
+                    &other,
                 ));
             }
         };
@@ -758,14 +711,7 @@ impl Evaluator<'_, '_> {
                 Value::Object(m) => out.extend(m),
                 other => {
                     return Err(self
-                        .fail(
-                            call,
-                            span,
-                            format!(
-                                "the items to merge must be maps, found {}",
-                                py::describe(&other)
-                            ),
-                        )
+                        .fail_found(call, span, "the items to merge must be maps", &other)
                         .with_hint(
                             "each item must evaluate to a map (null items are skipped): a \
                              parameter used here must be of type json",
@@ -782,11 +728,7 @@ impl Evaluator<'_, '_> {
         let args = match self.eval(&call.arg)? {
             Value::Array(a) if a.len() == 2 => a,
             other => {
-                return Err(self.fail(
-                    call,
-                    span,
-                    format!("expected {form}, found {}", py::describe(&other)),
-                ));
+                return Err(self.fail_found(call, span, format_args!("expected {form}"), &other));
             }
         };
         let as_map = |v: &Value| -> Res<serde_json::Map<String, Value>> {
@@ -794,11 +736,7 @@ impl Evaluator<'_, '_> {
                 Value::Null => Ok(serde_json::Map::new()),
                 Value::Object(m) => Ok(m.clone()),
                 other => Err(self
-                    .fail(
-                        call,
-                        span,
-                        format!("the arguments must be maps, found {}", py::describe(other)),
-                    )
+                    .fail_found(call, span, "the arguments must be maps", other)
                     .with_hint(
                         "both arguments must evaluate to maps: a parameter used here must be of \
                          type json",
@@ -834,13 +772,11 @@ impl Evaluator<'_, '_> {
                 Some(n @ (Value::Number(_) | Value::Bool(_))) => py::json_dumps(n),
                 Some(other) => {
                     return Err(self
-                        .fail(
+                        .fail_found(
                             call,
                             span,
-                            format!(
-                                "the replacement for key \"{k}\" must be a string, found {}",
-                                py::describe(other)
-                            ),
+                            format_args!("the replacement for key \"{k}\" must be a string"),
+                            other,
                         )
                         .with_hint(format!(
                             "map \"{k}\" to the new key as a string: keys: {{{k}: new_name}}"
@@ -931,13 +867,11 @@ impl Evaluator<'_, '_> {
         let for_each_v = match self.eval(for_each)? {
             Value::Object(m) if !m.is_empty() => m,
             other => {
-                return Err(self.fail(
+                return Err(self.fail_found(
                     call,
                     for_each.span,
-                    format!(
-                        "\"for_each\" must be a non-empty map, found {}",
-                        py::describe(&other)
-                    ),
+                    "\"for_each\" must be a non-empty map",
+                    &other,
                 ));
             }
         };
@@ -1103,13 +1037,11 @@ impl Evaluator<'_, '_> {
         let items = match self.eval(&call.arg)? {
             Value::Array(a) => a,
             other => {
-                return Err(self.fail(
+                return Err(self.fail_found(
                     call,
                     span,
-                    format!(
-                        "the argument must be a list of lists, found {}",
-                        py::describe(&other)
-                    ),
+                    "the argument must be a list of lists",
+                    &other,
                 ));
             }
         };
@@ -1120,14 +1052,7 @@ impl Evaluator<'_, '_> {
                 Value::Array(a) => out.extend(a),
                 other => {
                     return Err(self
-                        .fail(
-                            call,
-                            span,
-                            format!(
-                                "the items to concatenate must be lists, found {}",
-                                py::describe(&other)
-                            ),
-                        )
+                        .fail_found(call, span, "the items to concatenate must be lists", &other)
                         .with_hint(
                             "each item must evaluate to a list (null items are skipped): a \
                              parameter used here must be of type comma_delimited_list or json",
@@ -1151,11 +1076,7 @@ impl Evaluator<'_, '_> {
         }
         let Value::Array(seq) = seq else {
             return Err(self
-                .fail(
-                    call,
-                    items[1].span,
-                    format!("filters lists only, found {}", py::describe(&seq)),
-                )
+                .fail_found(call, items[1].span, "filters lists only", &seq)
                 .with_hint(
                     "the second argument must evaluate to a list; a parameter used here must be of \
                      type comma_delimited_list or json",
@@ -1167,13 +1088,11 @@ impl Evaluator<'_, '_> {
         }
         let Value::Array(values) = values else {
             return Err(self
-                .fail(
+                .fail_found(
                     call,
                     items[0].span,
-                    format!(
-                        "the values to remove must be a list, found {}",
-                        py::describe(&values)
-                    ),
+                    "the values to remove must be a list",
+                    &values,
                 )
                 .with_hint("write the values to remove as a list, e.g. [null, '']"));
         };
@@ -1194,26 +1113,22 @@ impl Evaluator<'_, '_> {
             Value::String(s) => match &value {
                 Value::String(needle) => Ok(Value::Bool(s.contains(needle.as_str()))),
                 other => Err(self
-                    .fail(
+                    .fail_found(
                         call,
                         items[0].span,
-                        format!(
-                            "to look into a string the value must be a string, found {}",
-                            py::describe(other)
-                        ),
+                        "to look into a string the value must be a string",
+                        other,
                     )
                     .with_hint(
                         "to look for a value that is not a string, look into a list instead of a \
                          string",
                     )),
             },
-            other => Err(self.fail(
+            other => Err(self.fail_found(
                 call,
                 items[1].span,
-                format!(
-                    "the second argument must be a list, found {}",
-                    py::describe(&other)
-                ),
+                "the second argument must be a list",
+                &other,
             )),
         }
     }
@@ -1400,11 +1315,7 @@ impl Evaluator<'_, '_> {
                 "query" => {
                     if !v.is_object() {
                         return Err(self
-                            .fail(
-                                call,
-                                span,
-                                format!("\"query\" must be a map, found {}", py::describe(v)),
-                            )
+                            .fail_found(call, span, "\"query\" must be a map", v)
                             .with_hint(
                                 "write the query as a map of parameters, e.g. query: \
                                  {page: 2, sort: name}",
@@ -1418,10 +1329,11 @@ impl Evaluator<'_, '_> {
                 _ => match v {
                     Value::String(s) => strs[i] = s.clone(),
                     other => {
-                        return Err(self.fail(
+                        return Err(self.fail_found(
                             call,
                             span,
-                            format!("\"{key}\" must be a string, found {}", py::describe(other)),
+                            format_args!("\"{key}\" must be a string"),
+                            other,
                         ));
                     }
                 },

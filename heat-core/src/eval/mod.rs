@@ -299,6 +299,22 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         .with_hint(format!("a correct call: {}", usage(call.func)))
     }
 
+    /// A [`fail`](Self::fail) that says what was expected and what the value was:
+    /// "`expected`, found <the value>".
+    pub(crate) fn fail_found(
+        &self,
+        call: &Call,
+        span: Span,
+        expected: impl std::fmt::Display,
+        found: &Value,
+    ) -> EvalError {
+        self.fail(
+            call,
+            span,
+            format!("{expected}, found {}", py::describe(found)),
+        )
+    }
+
     /// A "value not available here" error naming the function. The hint says where the
     /// value does exist (a site that knows better replaces it with `with_hint`).
     pub(crate) fn unavailable(

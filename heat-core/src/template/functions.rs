@@ -73,133 +73,32 @@ const HOT_20130523: &[Func] = &[
     FnMemberListToMap,
     FnResourceFacade,
 ];
-const HOT_20141016: &[Func] = &[
-    GetAttr,
-    GetFile,
-    GetParam,
-    GetResource,
-    ListJoin,
-    ResourceFacade,
-    StrReplace,
-    FnSelect,
-];
-const HOT_20150430: &[Func] = &[
-    GetAttr,
-    GetFile,
-    GetParam,
-    GetResource,
-    ListJoin,
-    Repeat,
-    ResourceFacade,
-    StrReplace,
-    FnSelect,
-    Digest,
-];
-const HOT_20151015: &[Func] = &[
-    GetAttr,
-    GetFile,
-    GetParam,
-    GetResource,
-    ListJoin,
-    Repeat,
-    ResourceFacade,
-    StrReplace,
-    Digest,
-    StrSplit,
-];
-const HOT_20160408: &[Func] = &[
-    GetAttr,
-    GetFile,
-    GetParam,
-    GetResource,
-    ListJoin,
-    Repeat,
-    ResourceFacade,
-    StrReplace,
-    Digest,
-    StrSplit,
-    MapMerge,
-];
-const HOT_20161014: &[Func] = &[
-    GetAttr,
-    GetFile,
-    GetParam,
-    GetResource,
-    ListJoin,
-    Repeat,
-    ResourceFacade,
-    StrReplace,
-    Digest,
-    StrSplit,
-    MapMerge,
-    Yaql,
-    MapReplace,
-    If,
-];
-const HOT_20170224: &[Func] = &[
-    GetAttr,
-    GetFile,
-    GetParam,
-    GetResource,
-    ListJoin,
-    Repeat,
-    ResourceFacade,
-    StrReplace,
-    Digest,
-    StrSplit,
-    MapMerge,
-    Yaql,
-    MapReplace,
-    If,
-    Filter,
-    StrReplaceStrict,
-];
-const HOT_20170901: &[Func] = &[
-    GetAttr,
-    GetFile,
-    GetParam,
-    GetResource,
-    ListJoin,
-    Repeat,
-    ResourceFacade,
-    StrReplace,
-    Digest,
-    StrSplit,
-    MapMerge,
-    Yaql,
-    MapReplace,
-    If,
-    Filter,
-    StrReplaceStrict,
-    MakeUrl,
-    ListConcat,
-    StrReplaceVstrict,
-    ListConcatUnique,
-    Contains,
-];
 
-/// Removed from HOT 2014-10-16 on.
-const HOT_REMOVED_2014: &[Func] = &[
-    FnGetAZs,
-    FnJoin,
-    FnSplit,
-    FnReplace,
-    FnBase64,
-    FnMemberListToMap,
-    FnResourceFacade,
-    Ref,
-];
-/// Removed from HOT 2015-10-15 on (the 2014 list plus `Fn::Select`).
-const HOT_REMOVED_2015: &[Func] = &[
-    FnSelect,
-    FnGetAZs,
-    FnJoin,
-    FnSplit,
-    FnReplace,
-    FnBase64,
-    FnMemberListToMap,
-    FnResourceFacade,
-    Ref,
+/// The regular functions of HOT from 2014-10-16 on, in the order Heat lists them: each with
+/// the first version that has it and, for one that a later version dropped, the last.
+const HOT_FUNCTIONS: &[(Func, Version, Option<Version>)] = &[
+    (GetAttr, Version::Hot20141016, None),
+    (GetFile, Version::Hot20141016, None),
+    (GetParam, Version::Hot20141016, None),
+    (GetResource, Version::Hot20141016, None),
+    (ListJoin, Version::Hot20141016, None),
+    (Repeat, Version::Hot20150430, None),
+    (ResourceFacade, Version::Hot20141016, None),
+    (StrReplace, Version::Hot20141016, None),
+    (FnSelect, Version::Hot20141016, Some(Version::Hot20150430)),
+    (Digest, Version::Hot20150430, None),
+    (StrSplit, Version::Hot20151015, None),
+    (MapMerge, Version::Hot20160408, None),
+    (Yaql, Version::Hot20161014, None),
+    (MapReplace, Version::Hot20161014, None),
+    (If, Version::Hot20161014, None),
+    (Filter, Version::Hot20170224, None),
+    (StrReplaceStrict, Version::Hot20170224, None),
+    (MakeUrl, Version::Hot20170901, None),
+    (ListConcat, Version::Hot20170901, None),
+    (StrReplaceVstrict, Version::Hot20170901, None),
+    (ListConcatUnique, Version::Hot20170901, None),
+    (Contains, Version::Hot20170901, None),
 ];
 
 const HOT_COND_2016: &[Func] = &[GetParam, Equals, Not, And, Or];
@@ -218,18 +117,9 @@ const HEAT_CFN: &[Func] = &[
     FnMemberListToMap,
     FnResourceFacade,
 ];
-const AWS_CFN: &[Func] = &[
-    FnFindInMap,
-    FnGetAZs,
-    Ref,
-    FnGetAtt,
-    FnSelect,
-    FnJoin,
-    FnSplit,
-    FnReplace,
-    FnBase64,
-    FnMemberListToMap,
-    FnResourceFacade,
+
+/// The regular functions of AWS CloudFormation after Heat's ([`HEAT_CFN`]).
+const AWS_ONLY: &[Func] = &[
     FnIf,
     FnSub,
     FnImportValue,
@@ -250,22 +140,20 @@ const AWS_RULES: &[Func] = &[
 ];
 
 /// The regular functions of a version (usable in resources, outputs, metadata...).
-fn regular(version: Version) -> &'static [Func] {
-    match version {
-        Version::Cfn20100909 => AWS_CFN,
-        Version::Heat20121212 => HEAT_CFN,
-        Version::Hot20130523 => HOT_20130523,
-        Version::Hot20141016 => HOT_20141016,
-        Version::Hot20150430 => HOT_20150430,
-        Version::Hot20151015 => HOT_20151015,
-        Version::Hot20160408 => HOT_20160408,
-        Version::Hot20161014 => HOT_20161014,
-        Version::Hot20170224 => HOT_20170224,
-        Version::Hot20170901
-        | Version::Hot20180302
-        | Version::Hot20180831
-        | Version::Hot20210416 => HOT_20170901,
-    }
+fn regular(version: Version) -> impl Iterator<Item = Func> {
+    let (base, more): (&[Func], &[Func]) = match version {
+        Version::Cfn20100909 => (HEAT_CFN, AWS_ONLY),
+        Version::Heat20121212 => (HEAT_CFN, &[]),
+        Version::Hot20130523 => (HOT_20130523, &[]),
+        _ => (&[], &[]),
+    };
+    let later = HOT_FUNCTIONS
+        .iter()
+        .filter(move |(_, first, last)| {
+            version.is_hot() && version >= *first && last.is_none_or(|last| version <= last)
+        })
+        .map(|(func, ..)| *func);
+    base.iter().chain(more).copied().chain(later)
 }
 
 /// The condition functions of a version (usable in `conditions` and `condition:` fields).
@@ -286,13 +174,13 @@ fn conditional(version: Version) -> &'static [Func] {
     }
 }
 
-/// The functions a HOT version removed.
-fn removed(version: Version) -> &'static [Func] {
-    match version {
-        Version::Cfn20100909 | Version::Heat20121212 | Version::Hot20130523 => &[],
-        Version::Hot20141016 | Version::Hot20150430 => HOT_REMOVED_2014,
-        _ => HOT_REMOVED_2015,
-    }
+/// The functions a HOT version removed: those of 2013-05-23 that it lacks.
+fn removed(version: Version) -> impl Iterator<Item = Func> {
+    let later = version.is_hot() && version > Version::Hot20130523;
+    HOT_20130523
+        .iter()
+        .copied()
+        .filter(move |func| later && !is_function(version, *func))
 }
 
 /// The `Rules` functions of a version (AWS CloudFormation only).
@@ -309,7 +197,7 @@ pub const AWS_FUNCTIONS_WITHOUT_FUNC: &[&str] = &["Fn::GetStackOutput"];
 
 /// Whether `func` is a regular function of `version`.
 pub fn is_function(version: Version, func: Func) -> bool {
-    regular(version).contains(&func)
+    regular(version).any(|f| f == func)
 }
 
 /// Whether `func` is a condition function of `version`.
@@ -331,7 +219,7 @@ pub fn is_live(version: Version, func: Func) -> bool {
 
 /// Whether `func` is a function that `version` removed.
 pub fn is_removed(version: Version, func: Func) -> bool {
-    removed(version).contains(&func)
+    removed(version).any(|f| f == func)
 }
 
 /// Every version in which `func` is live (oldest first).
@@ -445,14 +333,13 @@ pub fn availability_message(func: Func, versions: &[Version]) -> String {
     }
 }
 
-fn infos(list: &[Func]) -> Vec<FunctionInfo> {
-    list.iter()
-        .map(|f| FunctionInfo {
-            func: *f,
-            name: f.name(),
-            description: description(*f),
-        })
-        .collect()
+fn infos(list: impl Iterator<Item = Func>) -> Vec<FunctionInfo> {
+    list.map(|func| FunctionInfo {
+        func,
+        name: func.name(),
+        description: description(func),
+    })
+    .collect()
 }
 
 /// The regular functions of `version`, as Heat's API lists them (without removed ones).
@@ -462,12 +349,12 @@ pub fn functions(version: Version) -> Vec<FunctionInfo> {
 
 /// The condition functions of `version` (empty when the version has no conditions).
 pub fn condition_functions(version: Version) -> Vec<FunctionInfo> {
-    infos(conditional(version))
+    infos(conditional(version).iter().copied())
 }
 
 /// The functions of the `Rules` section (AWS CloudFormation only; empty otherwise).
 pub fn rules_functions(version: Version) -> Vec<FunctionInfo> {
-    infos(rules(version))
+    infos(rules(version).iter().copied())
 }
 
 /// What `GET /template_versions/{v}/functions?with_condition_func=true` lists: the regular
@@ -485,8 +372,7 @@ pub fn functions_with_conditions(version: Version) -> Vec<FunctionInfo> {
 /// The functions `version` removed, with the hint for each.
 pub fn removed_functions(version: Version) -> Vec<(Func, String)> {
     removed(version)
-        .iter()
-        .map(|f| (*f, removed_hint(version, *f)))
+        .map(|f| (f, removed_hint(version, f)))
         .collect()
 }
 

@@ -35,6 +35,23 @@ pub struct Template {
 }
 
 impl Template {
+    /// A template of `version` (declared at `version_span`) with every section empty.
+    pub fn new(version: Version, version_span: Span) -> Template {
+        Template {
+            version,
+            version_span,
+            description: None,
+            transforms: Vec::new(),
+            parameters: Vec::new(),
+            parameter_groups: Vec::new(),
+            mappings: Vec::new(),
+            conditions: Vec::new(),
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            metadata: None,
+        }
+    }
+
     /// The format family.
     pub fn format(&self) -> Format {
         self.version.format()

@@ -88,6 +88,20 @@ impl Node {
         matches!(self.value, Value::Null)
     }
 
+    /// Whether Python reads the value as false, as Heat does in `section or {}`: null,
+    /// `false`, `0`, `0.0`, `""`, `[]` and `{}`.
+    pub fn is_falsy(&self) -> bool {
+        match &self.value {
+            Value::Null => true,
+            Value::Bool(b) => !b,
+            Value::Int(i) => *i == 0,
+            Value::Float(f) => *f == 0.0,
+            Value::String(s) => s.is_empty(),
+            Value::Seq(items) => items.is_empty(),
+            Value::Map(entries) => entries.is_empty(),
+        }
+    }
+
     /// A short name of the value's kind, for messages ("a string", "a list", ...).
     pub fn kind_name(&self) -> &'static str {
         self.value.kind_name()

@@ -127,6 +127,63 @@ impl Checker<'_> {
         }
     }
 
+    /// The items of a list argument whose length `len_ok` accepts, or `None` (after
+    /// reporting): `not_a_list` when it is not a list, `wrong_len` with the count found when
+    /// the length is wrong.
+    fn sized_list<'e>(
+        &mut self,
+        arg: &'e Expr,
+        not_a_list: &str,
+        wrong_len: &str,
+        len_ok: impl Fn(usize) -> bool,
+        example: &str,
+    ) -> Option<&'e [Expr]> {
+        let items = self.list(arg, not_a_list, example)?;
+        if len_ok(items.len()) {
+            return Some(items);
+        }
+        self.usage(
+            arg.span,
+            format!("{wrong_len} (found {})", count_items(items.len())),
+            example,
+        );
+        None
+    }
+
+    /// The delimiter of `list_join` / `str_split`: a string or a call.
+    fn delimiter(&mut self, name: &str, delimiter: &Expr, example: &str) {
+        if !is_string_or_call(delimiter) {
+            self.usage(
+                delimiter.span,
+                format!(
+                    "\"{name}\" delimiter must be a string, not {}",
+                    delimiter.kind_name()
+                ),
+                example,
+            );
+        }
+    }
+
+    /// Each path component (after the first item) of `get_param` / `get_attr`: a string, an
+    /// integer or a call.
+    fn path_components(&mut self, name: &str, path: &[Expr], example: &str) {
+        for p in path {
+            if !matches!(
+                p.kind,
+                ExprKind::String(_) | ExprKind::Int(_) | ExprKind::Call(_)
+            ) {
+                self.usage(
+                    p.span,
+                    format!(
+                        "Path components in \"{name}\" must be strings or integers, not {}",
+                        p.kind_name()
+                    ),
+                    example,
+                );
+            }
+        }
+    }
+
     /// A map argument's required keys: when one is missing, reports it (at a misspelt key
     /// when there is one, with a suggestion) and returns `false`.
     fn required_keys(&mut self, name: &str, arg: &Expr, required: &[&str], example: &str) -> bool {
@@ -213,7 +270,7 @@ impl Checker<'_> {
             Func::Repeat => self.repeat(arg),
             Func::Digest => self.digest(arg),
             Func::StrSplit => self.str_split(arg),
-            Func::MapMerge => self.list_of_maps(name, arg, "merge"),
+            Func::MapMerge => self.list_of(name, arg, "merge", true),
             Func::MapReplace => self.map_replace(arg),
             Func::Yaql => self.yaql(arg),
             Func::If | Func::FnIf => self.if_(call.func, arg),
@@ -223,25 +280,9 @@ impl Checker<'_> {
                 } else {
                     "{Fn::Equals: [{Ref: Env}, prod]}"
                 };
-                if let Some(items) = self.list(
-                    arg,
-                    &format!(
-                        "Arguments to \"{name}\" must be of the form: [value_1, value_2], not {}",
-                        arg.kind_name()
-                    ),
-                    example,
-                ) && items.len() != 2
-                {
-                    self.usage(
-                        arg.span,
-                        format!(
-                            "Arguments to \"{name}\" must be of the form: [value_1, value_2] \
-                             (found {})",
-                            count_items(items.len())
-                        ),
-                        example,
-                    );
-                }
+                let form = format!("Arguments to \"{name}\" must be of the form: [value_1, value_2]");
+                let not_a_list = format!("{form}, not {}", arg.kind_name());
+                self.sized_list(arg, &not_a_list, &form, |n| n == 2, example);
             }
             Func::Not => {
                 if !is_condition_operand(arg) {
@@ -257,24 +298,9 @@ impl Checker<'_> {
             }
             Func::FnNot => {
                 let example = "{Fn::Not: [{Condition: IsProd}]}";
-                if let Some(items) = self.list(
-                    arg,
-                    &format!(
-                        "Arguments to \"Fn::Not\" must be of the form: [condition], not {}",
-                        arg.kind_name()
-                    ),
-                    example,
-                ) && items.len() != 1
-                {
-                    self.usage(
-                        arg.span,
-                        format!(
-                            "Arguments to \"Fn::Not\" must be of the form: [condition] (found {})",
-                            count_items(items.len())
-                        ),
-                        example,
-                    );
-                }
+                let form = "Arguments to \"Fn::Not\" must be of the form: [condition]";
+                let not_a_list = format!("{form}, not {}", arg.kind_name());
+                self.sized_list(arg, &not_a_list, form, |n| n == 1, example);
             }
             Func::And | Func::Or | Func::FnAnd | Func::FnOr => self.and_or(call.func, arg),
             Func::Filter => self.fixed_list(
@@ -285,7 +311,7 @@ impl Checker<'_> {
                 "{filter: [[b], [a, b, c]]} gives [a, c]",
             ),
             Func::MakeUrl => self.make_url(arg),
-            Func::ListConcat | Func::ListConcatUnique => self.list_of_lists(name, arg),
+            Func::ListConcat | Func::ListConcatUnique => self.list_of(name, arg, "concat", false),
             Func::Contains => self.fixed_list(
                 name,
                 arg,
@@ -472,21 +498,7 @@ impl Checker<'_> {
                         usage,
                     );
                 }
-                for p in &items[1..] {
-                    if !matches!(
-                        p.kind,
-                        ExprKind::String(_) | ExprKind::Int(_) | ExprKind::Call(_)
-                    ) {
-                        self.usage(
-                            p.span,
-                            format!(
-                                "Path components in \"get_param\" must be strings or integers, not {}",
-                                p.kind_name()
-                            ),
-                            usage,
-                        );
-                    }
-                }
+                self.path_components("get_param", &items[1..], usage);
             }
             ExprKind::Null => self.usage(
                 arg.span,
@@ -541,21 +553,7 @@ impl Checker<'_> {
         {
             self.usage(attr.span, form, usage);
         }
-        for p in items.iter().skip(2) {
-            if !matches!(
-                p.kind,
-                ExprKind::String(_) | ExprKind::Int(_) | ExprKind::Call(_)
-            ) {
-                self.usage(
-                    p.span,
-                    format!(
-                        "Path components in \"get_attr\" must be strings or integers, not {}",
-                        p.kind_name()
-                    ),
-                    usage,
-                );
-            }
-        }
+        self.path_components("get_attr", items.get(2..).unwrap_or_default(), usage);
     }
 
     fn list_join(&mut self, arg: &Expr) {
@@ -571,47 +569,24 @@ impl Checker<'_> {
                 "{list_join: [\", \", [a, b]]} gives \"a, b\"",
             )
         };
-        let Some(items) = self.list(
+        let expected = if multiple {
+            "a delimiter and one or more lists"
+        } else {
+            "a delimiter and one list"
+        };
+        let Some(items) = self.sized_list(
             arg,
             &format!(
                 "Arguments to \"list_join\" must be a list {form}, not {}",
                 arg.kind_name()
             ),
+            &format!("Arguments to \"list_join\" must be {expected} {form}"),
+            |n| if multiple { n >= 2 } else { n == 2 },
             usage,
         ) else {
             return;
         };
-        let count_ok = if multiple {
-            items.len() >= 2
-        } else {
-            items.len() == 2
-        };
-        if !count_ok {
-            let expected = if multiple {
-                "a delimiter and one or more lists"
-            } else {
-                "a delimiter and one list"
-            };
-            self.usage(
-                arg.span,
-                format!(
-                    "Arguments to \"list_join\" must be {expected} {form} (found {})",
-                    count_items(items.len())
-                ),
-                usage,
-            );
-            return;
-        }
-        if !is_string_or_call(&items[0]) {
-            self.usage(
-                items[0].span,
-                format!(
-                    "\"list_join\" delimiter must be a string, not {}",
-                    items[0].kind_name()
-                ),
-                usage,
-            );
-        }
+        self.delimiter("list_join", &items[0], usage);
         for list in &items[1..] {
             if !matches!(
                 list.kind,
@@ -806,24 +781,15 @@ impl Checker<'_> {
 
     fn digest(&mut self, arg: &Expr) {
         let usage = "{digest: [sha512, {get_param: password}]}";
-        let Some(items) = self.list(
+        let Some(items) = self.sized_list(
             arg,
             "Argument to function \"digest\" must be a list of strings",
+            "Arguments to \"digest\" must be of the form [algorithm, value]",
+            |n| n == 2,
             usage,
         ) else {
             return;
         };
-        if items.len() != 2 {
-            self.usage(
-                arg.span,
-                format!(
-                    "Arguments to \"digest\" must be of the form [algorithm, value] (found {})",
-                    count_items(items.len())
-                ),
-                usage,
-            );
-            return;
-        }
         for item in items {
             if !is_string_or_call(item) {
                 self.usage(
@@ -855,37 +821,19 @@ impl Checker<'_> {
     fn str_split(&mut self, arg: &Expr) {
         let usage = "{str_split: [\",\", \"apples,pears\", 1]} gives \"pears\"";
         let form = "[delimiter, string, (index)]";
-        let Some(items) = self.list(
+        let Some(items) = self.sized_list(
             arg,
             &format!(
                 "Arguments to \"str_split\" must be a list {form}, not {}",
                 arg.kind_name()
             ),
+            &format!("Arguments to \"str_split\" must be of the form {form}"),
+            |n| (2..=3).contains(&n),
             usage,
         ) else {
             return;
         };
-        if !(2..=3).contains(&items.len()) {
-            self.usage(
-                arg.span,
-                format!(
-                    "Arguments to \"str_split\" must be of the form {form} (found {})",
-                    count_items(items.len())
-                ),
-                usage,
-            );
-            return;
-        }
-        if !is_string_or_call(&items[0]) {
-            self.usage(
-                items[0].span,
-                format!(
-                    "\"str_split\" delimiter must be a string, not {}",
-                    items[0].kind_name()
-                ),
-                usage,
-            );
-        }
+        self.delimiter("str_split", &items[0], usage);
         if !matches!(
             items[1].kind,
             ExprKind::String(_) | ExprKind::Call(_) | ExprKind::Null
@@ -913,50 +861,39 @@ impl Checker<'_> {
         }
     }
 
-    fn list_of_maps(&mut self, name: &str, arg: &Expr, verb: &str) {
-        let usage = format!("{{{name}: [{{a: 1}}, {{b: 2}}]}} gives {{a: 1, b: 2}}");
+    /// `map_merge` (`maps`) and `list_concat` (`lists`): a list whose items are all maps,
+    /// or all lists (calls and nulls accepted).
+    fn list_of(&mut self, name: &str, arg: &Expr, verb: &str, maps: bool) {
+        let (what, usage) = if maps {
+            (
+                "maps",
+                format!("{{{name}: [{{a: 1}}, {{b: 2}}]}} gives {{a: 1, b: 2}}"),
+            )
+        } else {
+            (
+                "lists",
+                format!("{{{name}: [[a, b], [c]]}} gives [a, b, c]"),
+            )
+        };
         let message = format!(
-            "Arguments to \"{name}\" must be a list of maps, not {}",
+            "Arguments to \"{name}\" must be a list of {what}, not {}",
             arg.kind_name()
         );
         let Some(items) = self.list(arg, &message, &usage) else {
             return;
         };
         for item in items {
-            if !matches!(
-                item.kind,
-                ExprKind::Map(_) | ExprKind::Call(_) | ExprKind::Null
-            ) {
+            let ok = match item.kind {
+                ExprKind::Map(_) => maps,
+                ExprKind::List(_) => !maps,
+                ExprKind::Call(_) | ExprKind::Null => true,
+                _ => false,
+            };
+            if !ok {
                 self.usage(
                     item.span,
                     format!(
-                        "Incorrect arguments: Items to {verb} must be maps, found {}",
-                        item.kind_name()
-                    ),
-                    &usage,
-                );
-            }
-        }
-    }
-
-    fn list_of_lists(&mut self, name: &str, arg: &Expr) {
-        let usage = format!("{{{name}: [[a, b], [c]]}} gives [a, b, c]");
-        let message = format!(
-            "Arguments to \"{name}\" must be a list of lists, not {}",
-            arg.kind_name()
-        );
-        let Some(items) = self.list(arg, &message, &usage) else {
-            return;
-        };
-        for item in items {
-            if !matches!(
-                item.kind,
-                ExprKind::List(_) | ExprKind::Call(_) | ExprKind::Null
-            ) {
-                self.usage(
-                    item.span,
-                    format!(
-                        "Incorrect arguments: Items to concat must be lists, found {}",
+                        "Incorrect arguments: Items to {verb} must be {what}, found {}",
                         item.kind_name()
                     ),
                     &usage,
@@ -968,27 +905,18 @@ impl Checker<'_> {
     fn map_replace(&mut self, arg: &Expr) {
         let usage = "{map_replace: [{k1: v1}, {keys: {k1: K1}, values: {v1: V1}}]} gives {K1: V1}";
         let form = "[map, {keys: map, values: map}]";
-        let Some(items) = self.list(
+        let Some(items) = self.sized_list(
             arg,
             &format!(
                 "Arguments to \"map_replace\" must be a list {form}, not {}",
                 arg.kind_name()
             ),
+            &format!("Arguments to \"map_replace\" must be of the form {form}"),
+            |n| n == 2,
             usage,
         ) else {
             return;
         };
-        if items.len() != 2 {
-            self.usage(
-                arg.span,
-                format!(
-                    "Arguments to \"map_replace\" must be of the form {form} (found {})",
-                    count_items(items.len())
-                ),
-                usage,
-            );
-            return;
-        }
         if !is_map_or_call(&items[0]) {
             self.usage(
                 items[0].span,
@@ -1092,22 +1020,17 @@ impl Checker<'_> {
         } else {
             "{Fn::If: [IsProd, m5.large, t3.micro]}"
         };
-        let Some(items) = self.list(arg, &format!("{form}, not {}", arg.kind_name()), usage) else {
+        let not_a_list = format!("{form}, not {}", arg.kind_name());
+        let len_ok = |n| {
+            if nullable {
+                (2..=3).contains(&n)
+            } else {
+                n == 3
+            }
+        };
+        let Some(items) = self.sized_list(arg, &not_a_list, &form, len_ok, usage) else {
             return;
         };
-        let count_ok = if nullable {
-            (2..=3).contains(&items.len())
-        } else {
-            items.len() == 3
-        };
-        if !count_ok {
-            self.usage(
-                arg.span,
-                format!("{form} (found {})", count_items(items.len())),
-                usage,
-            );
-            return;
-        }
         let cond = &items[0];
         if func == Func::FnIf && self.version == Version::Cfn20100909 {
             if cond.as_str().is_none() {
@@ -1455,17 +1378,10 @@ impl Checker<'_> {
     fn fn_cidr(&mut self, arg: &Expr) {
         let usage = "{Fn::Cidr: [\"10.0.0.0/16\", 6, 8]} gives six /24 blocks";
         let form = "Arguments to \"Fn::Cidr\" must be of the form [ip_block, count, cidr_bits]";
-        let Some(items) = self.list(arg, &format!("{form}, not {}", arg.kind_name()), usage) else {
+        let not_a_list = format!("{form}, not {}", arg.kind_name());
+        let Some(items) = self.sized_list(arg, &not_a_list, form, |n| n == 3, usage) else {
             return;
         };
-        if items.len() != 3 {
-            self.usage(
-                arg.span,
-                format!("{form} (found {})", count_items(items.len())),
-                usage,
-            );
-            return;
-        }
         if !is_string_or_call(&items[0]) {
             self.usage(
                 items[0].span,
@@ -1638,6 +1554,23 @@ mod tests {
         if let Some(hint) = &d.hint {
             let body = hint.strip_prefix("e.g. ").unwrap_or(hint);
             assert!(!d.message.contains(body), "{} / {hint}", d.message);
+        }
+    }
+
+    /// `want` is `None` for no diagnostic, or a fragment of the message of the one
+    /// diagnostic `d` must hold.
+    fn assert_outcome(d: &[Diagnostic], case: &str, want: Option<&str>) {
+        match want {
+            None => assert!(d.is_empty(), "{case}: {d:#?}"),
+            Some(fragment) => {
+                assert_eq!(d.len(), 1, "{case}: {d:#?}");
+                assert_complementary(&d[0]);
+                assert!(
+                    d[0].message.contains(fragment),
+                    "{case}: {:?} lacks {fragment:?}",
+                    d[0].message
+                );
+            }
         }
     }
 
@@ -1979,18 +1912,9 @@ mod tests {
         ];
         for (version, input, want) in cases {
             let d = check(version, false, false, input.clone());
-            match want {
-                None => assert!(d.is_empty(), "{version} {input}: {d:#?}"),
-                Some(fragment) => {
-                    assert_eq!(d.len(), 1, "{version} {input}: {d:#?}");
-                    assert_complementary(&d[0]);
-                    assert_eq!(d[0].code, Code::BadArguments);
-                    assert!(
-                        d[0].message.contains(fragment),
-                        "{input}: {:?} lacks {fragment:?}",
-                        d[0].message
-                    );
-                }
+            assert_outcome(&d, &format!("{version} {input}"), want);
+            if want.is_some() {
+                assert_eq!(d[0].code, Code::BadArguments);
             }
         }
     }
@@ -2051,18 +1975,7 @@ mod tests {
         ];
         for (version, input, want) in cases {
             let d = check(version, true, false, input.clone());
-            match want {
-                None => assert!(d.is_empty(), "{version} {input}: {d:#?}"),
-                Some(fragment) => {
-                    assert_eq!(d.len(), 1, "{version} {input}: {d:#?}");
-                    assert_complementary(&d[0]);
-                    assert!(
-                        d[0].message.contains(fragment),
-                        "{input}: {:?} lacks {fragment:?}",
-                        d[0].message
-                    );
-                }
-            }
+            assert_outcome(&d, &format!("{version} {input}"), want);
         }
     }
 
@@ -2299,18 +2212,7 @@ mod tests {
         ];
         for (version, input, want) in cases {
             let d = check(version, false, false, input.clone());
-            match want {
-                None => assert!(d.is_empty(), "{version} {input}: {d:#?}"),
-                Some(fragment) => {
-                    assert_eq!(d.len(), 1, "{version} {input}: {d:#?}");
-                    assert_complementary(&d[0]);
-                    assert!(
-                        d[0].message.contains(fragment),
-                        "{input}: {:?} lacks {fragment:?}",
-                        d[0].message
-                    );
-                }
-            }
+            assert_outcome(&d, &format!("{version} {input}"), want);
         }
     }
 
@@ -2348,17 +2250,7 @@ mod tests {
         ];
         for (cond, input, want) in cases {
             let d = check(v, cond, true, input.clone());
-            match want {
-                None => assert!(d.is_empty(), "{input}: {d:#?}"),
-                Some(fragment) => {
-                    assert_eq!(d.len(), 1, "{input}: {d:#?}");
-                    assert!(
-                        d[0].message.contains(fragment),
-                        "{input}: {:?}",
-                        d[0].message
-                    );
-                }
-            }
+            assert_outcome(&d, &input.to_string(), want);
         }
         // LanguageExtensions functions
         assert!(check(v, false, true, json!({"Fn::Length": [1, 2]})).is_empty());

@@ -219,173 +219,31 @@ pub fn check_resource_count(template: &Template, limit: usize, diags: &mut Vec<D
     );
 }
 
-/// Test support: a [`Template`] built straight from JSON (no loader, no structure checks),
-/// so validation tests can be written as data.
+/// Test support: parses `doc`, a template written as JSON without its version key, as a
+/// template of `version` with the real parser. The tests' templates are well-formed: any
+/// parse diagnostic fails the test.
 #[cfg(test)]
-pub(crate) mod testing {
-    use crate::span::Spanned;
-    use crate::template::model::*;
-    use crate::template::node::Node;
-    use crate::template::parse::expr::testing::node;
-    use crate::template::parse::expr::{ExprContext, parse_expr};
-    use crate::template::version::Version;
-
-    fn get<'a>(n: &'a Node, keys: &[&str]) -> Option<&'a Node> {
-        keys.iter().find_map(|k| n.get(k))
+pub(crate) fn parse_json(
+    version: crate::template::version::Version,
+    doc: serde_json::Value,
+) -> Template {
+    let mut map = serde_json::Map::new();
+    map.insert(version.key().into(), version.date().into());
+    if let serde_json::Value::Object(sections) = doc {
+        map.extend(sections);
     }
-
-    fn named(n: &Node) -> Vec<(Spanned<String>, &Node)> {
-        n.as_map()
-            .unwrap_or_default()
-            .iter()
-            .map(|(k, v)| (Spanned::new(k.name.clone(), k.span), v))
-            .collect()
-    }
-
-    fn condition(n: &Node, version: Version) -> ResourceCondition {
-        match n.as_str() {
-            Some(s) => ResourceCondition::Named(Spanned::new(s.to_string(), n.span)),
-            None => ResourceCondition::Inline(parse_expr(
-                n,
-                &ExprContext::condition(version),
-                &mut Vec::new(),
-            )),
-        }
-    }
-
-    /// Builds a template of `version` from a JSON document written in either key style.
-    pub(crate) fn template(version: Version, json: serde_json::Value) -> Template {
-        let root = node(&json);
-        let value = ExprContext::value(version);
-        let expr = |n: &Node| parse_expr(n, &value, &mut Vec::new());
-        let mut t = Template {
-            version,
-            version_span: Default::default(),
-            description: None,
-            transforms: Vec::new(),
-            parameters: Vec::new(),
-            parameter_groups: Vec::new(),
-            mappings: Vec::new(),
-            conditions: Vec::new(),
-            resources: Vec::new(),
-            outputs: Vec::new(),
-            metadata: get(&root, &["Metadata"]).map(expr),
-        };
-        if let Some(tr) = get(&root, &["Transform"]) {
-            let items: Vec<&Node> = match tr.as_seq() {
-                Some(s) => s.iter().collect(),
-                None => vec![tr],
-            };
-            t.transforms = items
-                .into_iter()
-                .filter_map(|n| n.as_str().map(|s| Spanned::new(s.to_string(), n.span)))
-                .collect();
-        }
-        for (name, _) in get(&root, &["parameters", "Parameters"])
-            .map(named)
-            .unwrap_or_default()
-        {
-            let span = name.span;
-            t.parameters.push(Parameter {
-                name,
-                ty: ParameterType::String,
-                ty_span: span,
-                description: None,
-                label: None,
-                default: None,
-                hidden: false,
-                immutable: false,
-                tags: Vec::new(),
-                constraints: Vec::new(),
-                span,
-            });
-        }
-        for (name, m) in get(&root, &["Mappings"]).map(named).unwrap_or_default() {
-            let entries = named(m)
-                .into_iter()
-                .map(|(top, second)| {
-                    let inner = named(second)
-                        .into_iter()
-                        .map(|(k, v)| (k, v.clone()))
-                        .collect();
-                    (top, inner)
-                })
-                .collect();
-            let span = name.span;
-            t.mappings.push(Mapping {
-                name,
-                entries,
-                span,
-            });
-        }
-        for (name, c) in get(&root, &["conditions", "Conditions"])
-            .map(named)
-            .unwrap_or_default()
-        {
-            let expr = parse_expr(c, &ExprContext::condition(version), &mut Vec::new());
-            t.conditions.push(ConditionDef { name, expr });
-        }
-        for (name, r) in get(&root, &["resources", "Resources"])
-            .map(named)
-            .unwrap_or_default()
-        {
-            let ty = get(r, &["type", "Type"])
-                .and_then(|n| n.as_str().map(|s| Spanned::new(s.to_string(), n.span)))
-                .unwrap_or_else(|| Spanned::new(String::new(), name.span));
-            let depends_on = match get(r, &["depends_on", "DependsOn"]) {
-                Some(d) => match d.as_seq() {
-                    Some(items) => items
-                        .iter()
-                        .filter_map(|n| n.as_str().map(|s| Spanned::new(s.to_string(), n.span)))
-                        .collect(),
-                    None => d
-                        .as_str()
-                        .map(|s| vec![Spanned::new(s.to_string(), d.span)])
-                        .unwrap_or_default(),
-                },
-                None => Vec::new(),
-            };
-            let span = name.span;
-            t.resources.push(Resource {
-                ty,
-                properties: get(r, &["properties", "Properties"]).map(expr),
-                metadata: get(r, &["metadata", "Metadata"]).map(expr),
-                depends_on,
-                deletion_policy: None,
-                update_policy: get(r, &["update_policy", "UpdatePolicy"]).map(expr),
-                creation_policy: None,
-                update_replace_policy: None,
-                condition: get(r, &["condition", "Condition"]).map(|n| condition(n, version)),
-                external_id: None,
-                description: None,
-                name,
-                span,
-            });
-        }
-        for (name, o) in get(&root, &["outputs", "Outputs"])
-            .map(named)
-            .unwrap_or_default()
-        {
-            let span = name.span;
-            t.outputs.push(Output {
-                value: get(o, &["value", "Value"]).map(expr).unwrap_or_else(|| {
-                    crate::template::expr::Expr::new(crate::template::expr::ExprKind::Null, span)
-                }),
-                description: None,
-                condition: get(o, &["condition", "Condition"]).map(|n| condition(n, version)),
-                export: get(o, &["Export"]).map(expr),
-                name,
-                span,
-            });
-        }
-        t
+    let text = serde_json::Value::Object(map).to_string();
+    let parsed = crate::template::parse(&text, &crate::template::load::Limits::default());
+    match parsed.template {
+        Some(t) if parsed.diagnostics.is_empty() => t,
+        _ => panic!("{text}\nparses with {:#?}", parsed.diagnostics),
     }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::type_complexity)]
 mod tests {
-    use super::testing::template;
+    use super::parse_json as template;
     use super::*;
     use crate::diagnostic::{Code, Severity};
     use crate::template::version::Version::{self, *};
@@ -407,7 +265,7 @@ mod tests {
             // CFN Ref
             (
                 Cfn20100909,
-                json!({"Parameters": {"P": {}}, "Resources": {
+                json!({"Parameters": {"P": {"Type": "String"}}, "Resources": {
                     "A": {"Type": "AWS::S3::Bucket", "Properties": {"X": {"Ref": "P"}, "Y": {"Ref": "B"}, "Z": {"Ref": "AWS::Region"}}},
                     "B": {"Type": "AWS::S3::Bucket", "Properties": {"X": {"Ref": "Nope"}}}}}),
                 vec![("E3001", "Ref to undefined Nope (in resource B)")],
@@ -482,7 +340,7 @@ mod tests {
             (
                 Hot20161014,
                 json!({
-                    "parameters": {"p": {}},
+                    "parameters": {"p": {"type": "string"}},
                     "conditions": {"c": {"equals": [{"get_param": "p"}, "x"]},
                                    "d": {"not": "nope"}},
                     "resources": {
@@ -548,7 +406,8 @@ mod tests {
             // 2013 HOT Ref works on parameters and resources
             (
                 Hot20130523,
-                json!({"parameters": {"p": {}}, "resources": {"r": {"type": "OS::Heat::None", "properties": {
+                json!({"parameters": {"p": {"type": "string"}},
+                    "resources": {"r": {"type": "OS::Heat::None", "properties": {
                     "a": {"Ref": "p"}, "b": {"Ref": "r"}, "c": {"Ref": "q"}, "d": {"Ref": "OS::stack_id"}}}}}),
                 vec![("E3001", "Ref to undefined q (in resource r)")],
             ),
@@ -616,7 +475,8 @@ mod tests {
     fn hints_suggest_names() {
         let t = template(
             Cfn20100909,
-            json!({"Parameters": {"InstanceType": {}}, "Resources": {"WebServer": {"Type": "AWS::EC2::Instance",
+            json!({"Parameters": {"InstanceType": {"Type": "String"}},
+                "Resources": {"WebServer": {"Type": "AWS::EC2::Instance",
                 "Properties": {"A": {"Ref": "InstanceTyp"}, "B": {"Fn::GetAtt": ["WebSrever", "Ip"]}}}}}),
         );
         let d = validate(&t, &ValidateOptions::default());

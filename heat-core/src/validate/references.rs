@@ -55,7 +55,11 @@ pub fn pseudo_parameters(format: Format) -> &'static [&'static str] {
     }
 }
 
+/// The names a template declares: in document order (for hints) and as sets.
 struct Names<'t> {
+    param_list: Vec<&'t str>,
+    resource_list: Vec<&'t str>,
+    condition_list: Vec<&'t str>,
     params: HashSet<&'t str>,
     resources: HashSet<&'t str>,
     conditions: HashSet<&'t str>,
@@ -65,22 +69,24 @@ struct Names<'t> {
 
 impl<'t> Names<'t> {
     fn new(template: &'t Template) -> Names<'t> {
+        let param_list: Vec<&str> = template
+            .parameters
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let resource_list: Vec<&str> = template.resources.iter().map(|r| r.name.as_str()).collect();
+        let condition_list: Vec<&str> = template
+            .conditions
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         Names {
-            params: template
-                .parameters
-                .iter()
-                .map(|p| p.name.value.as_str())
-                .collect(),
-            resources: template
-                .resources
-                .iter()
-                .map(|r| r.name.value.as_str())
-                .collect(),
-            conditions: template
-                .conditions
-                .iter()
-                .map(|c| c.name.value.as_str())
-                .collect(),
+            params: param_list.iter().copied().collect(),
+            resources: resource_list.iter().copied().collect(),
+            conditions: condition_list.iter().copied().collect(),
+            param_list,
+            resource_list,
+            condition_list,
             pseudo: pseudo_parameters(template.format()),
             template,
         }
@@ -90,39 +96,21 @@ impl<'t> Names<'t> {
         self.params.contains(name) || self.pseudo.contains(&name)
     }
 
+    /// The declared parameters, then the pseudo-parameters.
     fn param_candidates(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self
-            .template
-            .parameters
-            .iter()
-            .map(|p| p.name.value.as_str())
-            .collect();
-        v.extend(self.pseudo.iter().copied());
-        v
+        self.param_list.iter().chain(self.pseudo).copied().collect()
     }
 
     fn resource_candidates(&self) -> Vec<&str> {
-        self.template
-            .resources
-            .iter()
-            .map(|r| r.name.value.as_str())
-            .collect()
+        self.resource_list.clone()
     }
 
     fn declared_parameters(&self) -> Vec<&str> {
-        self.template
-            .parameters
-            .iter()
-            .map(|p| p.name.value.as_str())
-            .collect()
+        self.param_list.clone()
     }
 
     fn condition_candidates(&self) -> Vec<&str> {
-        self.template
-            .conditions
-            .iter()
-            .map(|c| c.name.value.as_str())
-            .collect()
+        self.condition_list.clone()
     }
 }
 

@@ -707,7 +707,7 @@ fn check_deprecated(
 mod tests {
     use super::*;
     use crate::template::version::Version;
-    use crate::validate::testing::template;
+    use crate::validate::parse_json as template;
     use serde_json::json;
 
     #[test]

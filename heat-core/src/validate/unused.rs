@@ -95,7 +95,7 @@ fn has_computed_parameter_reference(expr: &Expr) -> bool {
 mod tests {
     use crate::diagnostic::{Code, Severity};
     use crate::template::version::Version::{self, *};
-    use crate::validate::testing::template;
+    use crate::validate::parse_json as template;
     use crate::validate::{ValidateOptions, validate};
     use serde_json::json;
 
@@ -118,7 +118,9 @@ mod tests {
         let cases: Vec<(Version, serde_json::Value, Vec<&str>)> = vec![
             (
                 Cfn20100909,
-                json!({"Parameters": {"A": {}, "B": {}, "C": {}, "D": {}, "E": {}, "Unused": {}},
+                json!({"Parameters": {"A": {"Type": "String"}, "B": {"Type": "String"},
+                        "C": {"Type": "String"}, "D": {"Type": "String"}, "E": {"Type": "String"},
+                        "Unused": {"Type": "String"}},
                     "Conditions": {"IsA": {"Fn::Equals": [{"Ref": "A"}, "x"]}},
                     "Resources": {"R": {"Type": "AWS::S3::Bucket", "Properties": {
                         "N": {"Fn::Sub": "${B}-${AWS::Region}"},
@@ -129,7 +131,8 @@ mod tests {
             ),
             (
                 Hot20161014,
-                json!({"parameters": {"a": {}, "b": {}, "c": {}},
+                json!({"parameters": {"a": {"type": "string"}, "b": {"type": "string"},
+                        "c": {"type": "string"}},
                     "resources": {"r": {"type": "OS::Heat::None",
                         "properties": {"x": {"get_param": ["a", "key", 0]}}}},
                     "outputs": {"o": {"value": {"str_replace": {"template": "c", "params": {"c": "1"}}}}},
@@ -139,21 +142,22 @@ mod tests {
             // HOT 2013 Ref counts
             (
                 Hot20130523,
-                json!({"parameters": {"a": {}},
+                json!({"parameters": {"a": {"type": "string"}},
                     "resources": {"r": {"type": "OS::Heat::None", "properties": {"x": {"Ref": "a"}}}}}),
                 vec![],
             ),
             // a computed name may be any parameter
             (
                 Hot20161014,
-                json!({"parameters": {"which": {}, "a": {}, "b": {}},
+                json!({"parameters": {"which": {"type": "string"}, "a": {"type": "string"},
+                        "b": {"type": "string"}},
                     "resources": {"r": {"type": "OS::Heat::None",
                         "properties": {"x": {"get_param": {"get_param": "which"}}}}}}),
                 vec![],
             ),
             (
                 Cfn20100909,
-                json!({"Parameters": {"A": {}},
+                json!({"Parameters": {"A": {"Type": "String"}},
                     "Resources": {"R": {"Type": "AWS::S3::Bucket",
                         "Properties": {"N": {"Fn::Sub": ["${A}", {"Ref": "M"}]}}}}}),
                 vec![],
@@ -161,7 +165,8 @@ mod tests {
             // a transform may use them
             (
                 Cfn20100909,
-                json!({"Transform": "AWS::Serverless-2016-10-31", "Parameters": {"A": {}},
+                json!({"Transform": "AWS::Serverless-2016-10-31",
+                    "Parameters": {"A": {"Type": "String"}},
                     "Resources": {"R": {"Type": "AWS::S3::Bucket"}}}),
                 vec![],
             ),

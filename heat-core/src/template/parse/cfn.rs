@@ -13,10 +13,11 @@ use crate::template::node::{Key, Node, Value};
 use crate::template::parse::expr::{ExprContext, parse_expr};
 use crate::template::parse::parameters::{parse_parameter_groups, parse_parameters};
 use crate::template::parse::util::{
-    cfn_condition_field, check_resource_name, deletion_policy, depends_on, is_call,
-    is_function_key, kind, last_wins, map_or_call, missing_output_value, resource_type, same_word,
-    scalar_definition_hint, section_entries, section_hint, short_scalar, spanned_key, string_field,
-    string_hint, suggest, unknown_name_hint, value_span,
+    CFN_SPELLING, cfn_condition_field, check_resource_name, condition_entries, deletion_policy,
+    field, is_call, is_function_key, kind, last_wins, map_or_call, missing_output_value,
+    output_description, output_not_a_mapping, parse_shared_fields, resource_not_a_mapping,
+    same_word, section_entries, short_scalar, spanned_key, suggest, template_description,
+    unknown_name_hint, value_span,
 };
 use crate::template::version::{Format, Version};
 
@@ -102,19 +103,7 @@ pub(crate) fn parse_cfn(
     diags: &mut Vec<Diagnostic>,
 ) -> Template {
     let aws = version.format() == Format::Cfn;
-    let mut template = Template {
-        version,
-        version_span,
-        description: None,
-        transforms: Vec::new(),
-        parameters: Vec::new(),
-        parameter_groups: Vec::new(),
-        mappings: Vec::new(),
-        conditions: Vec::new(),
-        resources: Vec::new(),
-        outputs: Vec::new(),
-        metadata: None,
-    };
+    let mut template = Template::new(version, version_span);
     let entries = last_wins(entries);
     let section = |name: &str| entries.iter().copied().find(|(k, _)| k.name == name);
 
@@ -142,7 +131,7 @@ pub(crate) fn parse_cfn(
     check_sections(&entries, version, &tf, diags);
 
     if let Some((key, node)) = section("Description") {
-        template.description = description(key, node, aws, diags);
+        template.description = template_description(key, node, aws, diags);
     }
     if let Some((key, node)) = section("Parameters") {
         if matches!(node.value, Value::Map(_)) {
@@ -311,41 +300,6 @@ fn skipped_loop(name: &Key, section: &str, diags: &mut Vec<Diagnostic>) {
     );
 }
 
-/// `Description`: a string (AWS requires one; Heat accepts anything).
-fn description(
-    key: &Key,
-    node: &Node,
-    aws: bool,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Spanned<String>> {
-    match &node.value {
-        Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
-        Value::Null => None,
-        _ if aws => {
-            diags.push(
-                Diagnostic::error(
-                    Code::BadDescription,
-                    value_span(key, node),
-                    format!("Description must be a string, found {}", kind(node)),
-                )
-                .with_hint(string_hint(node)),
-            );
-            None
-        }
-        _ => {
-            diags.push(
-                Diagnostic::warning(
-                    Code::DescriptionNotString,
-                    value_span(key, node),
-                    format!("the template Description is {}, not a string", kind(node)),
-                )
-                .with_hint(string_hint(node)),
-            );
-            None
-        }
-    }
-}
-
 /// `Transform`: a transform name or a list of them.
 fn parse_transform(key: &Key, node: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<String>> {
     let bad = |span, found: &str, diags: &mut Vec<Diagnostic>| {
@@ -482,18 +436,7 @@ fn parse_conditions(
     tf: &Transforms,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ConditionDef> {
-    let Some(entries) = node.as_map() else {
-        diags.push(
-            Diagnostic::error(
-                Code::BadSectionShape,
-                value_span(key, node),
-                format!(
-                    "Condition definitions must be a map: section 'Conditions' is {}",
-                    kind(node)
-                ),
-            )
-            .with_hint(section_hint("Conditions", node)),
-        );
+    let Some(entries) = condition_entries(key, node, diags) else {
         return Vec::new();
     };
     let ctx = ExprContext {
@@ -501,7 +444,7 @@ fn parse_conditions(
         in_condition: true,
     };
     let mut out = Vec::new();
-    for (name, def) in last_wins(entries) {
+    for (name, def) in entries {
         if name.name.starts_with(FOR_EACH) && tf.language_extensions {
             skipped_loop(name, "conditions", diags);
             continue;
@@ -533,11 +476,6 @@ fn parse_conditions(
     out
 }
 
-/// The last entry with this key.
-fn field<'a>(entries: &'a [(Key, Node)], name: &str) -> Option<&'a (Key, Node)> {
-    entries.iter().rev().find(|(k, _)| k.name == name)
-}
-
 /// One resource definition.
 fn parse_resource(
     name: &Key,
@@ -554,34 +492,11 @@ fn parse_resource(
         value_span(name, node),
     );
     let Some(entries) = node.as_map() else {
-        let mut d = Diagnostic::error(
-            Code::ResourceNotAMapping,
-            value_span(name, node),
-            format!(
-                "resource '{}' is not a mapping, found {}",
-                name.name,
-                kind(node)
-            ),
-        );
-        if name.name.starts_with(FOR_EACH) {
-            d = d.with_hint("Fn::ForEach loops need Transform: AWS::LanguageExtensions");
-        } else if node.is_null() {
-            d = d.with_hint("each resource must contain a Type key");
-        } else if let Some(h) = scalar_definition_hint(name, node, "Type") {
-            d = d.with_hint(h);
-        } else {
-            d = d.with_hint(format!(
-                "write the definition as a map: `Type:`, `Properties:` and the other keys indented \
-                 below `{}:`{}",
-                name.name,
-                if matches!(node.value, Value::Seq(_)) {
-                    ", without a leading `- `"
-                } else {
-                    ""
-                }
-            ));
-        }
-        diags.push(d);
+        let hint = name
+            .name
+            .starts_with(FOR_EACH)
+            .then(|| "Fn::ForEach loops need Transform: AWS::LanguageExtensions".to_string());
+        diags.push(resource_not_a_mapping(name, node, &CFN_SPELLING, hint));
         return resource;
     };
 
@@ -652,31 +567,21 @@ fn parse_resource(
         diags.push(d);
     }
 
-    resource.ty = resource_type(name, entries, "Type", version, diags);
-    let rname = name.name.as_str();
-    if let Some((k, v)) = field(entries, "Properties") {
-        resource.properties = map_or_call(rname, k, v, Code::PropertiesNotAMapping, version, diags);
-    }
-    if let Some((k, v)) = field(entries, "Metadata") {
-        resource.metadata = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
-    }
-    if let Some((k, v)) = field(entries, "UpdatePolicy") {
-        resource.update_policy = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
-    }
-    if let Some((k, v)) = field(entries, "DependsOn") {
-        resource.depends_on = depends_on(rname, k, v, diags);
-    }
     let policies = if aws {
         AWS_DELETION_POLICIES
     } else {
         HEAT_DELETION_POLICIES
     };
-    if let Some((k, v)) = field(entries, "DeletionPolicy") {
-        resource.deletion_policy = deletion_policy(rname, k, v, policies, version, diags);
-    }
-    if let Some((k, v)) = field(entries, "Description") {
-        resource.description = string_field(rname, k, v, Code::BadResourceField, diags);
-    }
+    parse_shared_fields(
+        &mut resource,
+        name,
+        entries,
+        &CFN_SPELLING,
+        policies,
+        version,
+        diags,
+    );
+    let rname = name.name.as_str();
     if aws {
         if let Some((k, v)) = field(entries, "CreationPolicy") {
             resource.creation_policy =
@@ -748,26 +653,8 @@ fn parse_output(
 ) -> Option<Output> {
     let aws = version.format() == Format::Cfn;
     let Some(entries) = node.as_map() else {
-        let d = Diagnostic::error(
-            Code::OutputNotAMapping,
-            value_span(name, node),
-            format!(
-                "Output definitions must be a map: output '{}' is {}",
-                name.name,
-                kind(node)
-            ),
-        );
-        let hint = if AWS_OUTPUT_KEYS.contains(&name.name.as_str()) {
-            format!(
-                "'{}' looks like an output key: output definitions go under their name \
-                 (Outputs: {{MyOutput: {{Value: ...}}}})",
-                name.name
-            )
-        } else {
-            scalar_definition_hint(name, node, "Value")
-                .unwrap_or_else(|| format!("write `{}: {{Value: ...}}`", name.name))
-        };
-        diags.push(d.with_hint(hint));
+        let key_like = AWS_OUTPUT_KEYS.contains(&name.name.as_str());
+        diags.push(output_not_a_mapping(name, node, &CFN_SPELLING, key_like));
         return None;
     };
     let allowed = if aws {
@@ -776,12 +663,7 @@ fn parse_output(
         HEAT_OUTPUT_KEYS
     };
     // Without a Value, one diagnostic says what was written instead.
-    let (missing_value, explained) = if field(entries, "Value").is_none() {
-        let (d, key) = missing_output_value(name, entries, "Value", "CloudFormation");
-        (Some(d), key)
-    } else {
-        (None, None)
-    };
+    let (missing_value, explained) = missing_output_value(name, entries, &CFN_SPELLING);
     for (key, _) in entries {
         let k = key.name.as_str();
         if allowed.contains(&k) || explained.is_some_and(|e| std::ptr::eq(e, key)) {
@@ -812,46 +694,7 @@ fn parse_output(
         in_condition: false,
     };
     let value = parse_expr(value, &ctx, diags);
-    let description = match field(entries, "Description") {
-        Some((
-            _,
-            Node {
-                value: Value::String(s),
-                ..
-            },
-        )) => Some(s.clone()),
-        Some((k, v)) if aws => {
-            diags.push(
-                Diagnostic::error(
-                    Code::BadDescription,
-                    value_span(k, v),
-                    format!(
-                        "the Description of output '{}' must be a string, found {}",
-                        name.name,
-                        kind(v)
-                    ),
-                )
-                .with_hint(string_hint(v)),
-            );
-            None
-        }
-        Some((k, v)) if !v.is_null() => {
-            diags.push(
-                Diagnostic::warning(
-                    Code::DescriptionNotString,
-                    value_span(k, v),
-                    format!(
-                        "the Description of output '{}' is {}, not a string",
-                        name.name,
-                        kind(v)
-                    ),
-                )
-                .with_hint(string_hint(v)),
-            );
-            None
-        }
-        _ => None,
-    };
+    let description = output_description(&name.name, entries, &CFN_SPELLING, aws, diags);
     let mut condition = None;
     let mut export = None;
     if aws {

@@ -9,9 +9,9 @@ use crate::template::node::{Key, Node, Value};
 use crate::template::parse::expr::{ExprContext, parse_expr};
 use crate::template::parse::parameters::{parse_parameter_groups, parse_parameters};
 use crate::template::parse::util::{
-    check_resource_name, deletion_policy, depends_on, hot_condition_field, is_call, kind,
-    map_or_call, missing_output_value, resource_type, same_word, scalar_definition_hint,
-    section_entries, section_hint, spanned_key, string_field, string_hint, suggest,
+    HOT_SPELLING, check_resource_name, condition_entries, field, hot_condition_field, is_call,
+    kind, missing_output_value, output_description, output_not_a_mapping, parse_shared_fields,
+    resource_not_a_mapping, same_word, section_entries, spanned_key, suggest, template_description,
     unknown_name_hint, value_span,
 };
 use crate::template::version::Version;
@@ -88,19 +88,7 @@ pub(crate) fn parse_hot(
     version_span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Template {
-    let mut template = Template {
-        version,
-        version_span,
-        description: None,
-        transforms: Vec::new(),
-        parameters: Vec::new(),
-        parameter_groups: Vec::new(),
-        mappings: Vec::new(),
-        conditions: Vec::new(),
-        resources: Vec::new(),
-        outputs: Vec::new(),
-        metadata: None,
-    };
+    let mut template = Template::new(version, version_span);
     let known = sections(version);
     let mut parameters = None;
     let mut groups = None;
@@ -111,7 +99,7 @@ pub(crate) fn parse_hot(
         let (key, node) = entry;
         match key.name.as_str() {
             "heat_template_version" => {}
-            "description" => template.description = description(key, node, diags),
+            "description" => template.description = template_description(key, node, false, diags),
             "parameters" => parameters = Some(entry),
             "parameter_groups" => groups = Some(entry),
             "resources" => resources = Some(entry),
@@ -173,26 +161,6 @@ pub(crate) fn parse_hot(
     template
 }
 
-/// The template description: any value is accepted (Heat shows it as it is), but only a
-/// string is kept.
-fn description(key: &Key, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Spanned<String>> {
-    match &node.value {
-        Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
-        Value::Null => None,
-        _ => {
-            diags.push(
-                Diagnostic::warning(
-                    Code::DescriptionNotString,
-                    value_span(key, node),
-                    format!("the template description is {}, not a string", kind(node)),
-                )
-                .with_hint(string_hint(node)),
-            );
-            None
-        }
-    }
-}
-
 /// `conditions`: a map of names to condition definitions (a boolean or a condition function).
 fn parse_conditions(
     key: &Key,
@@ -200,18 +168,7 @@ fn parse_conditions(
     version: Version,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ConditionDef> {
-    let Some(entries) = node.as_map() else {
-        diags.push(
-            Diagnostic::error(
-                Code::BadSectionShape,
-                value_span(key, node),
-                format!(
-                    "Condition definitions must be a map: section 'conditions' is {}",
-                    kind(node)
-                ),
-            )
-            .with_hint(section_hint("conditions", node)),
-        );
+    let Some(entries) = condition_entries(key, node, diags) else {
         return Vec::new();
     };
     let ctx = ExprContext {
@@ -219,7 +176,7 @@ fn parse_conditions(
         in_condition: true,
     };
     let mut out = Vec::new();
-    for (name, def) in crate::template::parse::util::last_wins(entries) {
+    for (name, def) in entries {
         match &def.value {
             Value::Bool(_) | Value::Map(_) => {
                 let expr = parse_expr(def, &ctx, diags);
@@ -261,11 +218,6 @@ fn bad_condition(name: &Key, def: &Node, diags: &mut Vec<Diagnostic>) {
     diags.push(d);
 }
 
-/// The last entry with this key.
-fn field<'a>(entries: &'a [(Key, Node)], name: &str) -> Option<&'a (Key, Node)> {
-    entries.iter().rev().find(|(k, _)| k.name == name)
-}
-
 /// One resource definition.
 fn parse_resource(
     name: &Key,
@@ -280,38 +232,14 @@ fn parse_resource(
         value_span(name, node),
     );
     let Some(entries) = node.as_map() else {
-        let mut d = Diagnostic::error(
-            Code::ResourceNotAMapping,
-            value_span(name, node),
+        let hint = RESOURCE_KEYS.contains(&name.name.as_str()).then(|| {
             format!(
-                "resource '{}' is not a mapping, found {}",
-                name.name,
-                kind(node)
-            ),
-        );
-        if RESOURCE_KEYS.contains(&name.name.as_str()) {
-            d = d.with_hint(format!(
                 "'{}' looks like a resource key: resource definitions go under their name \
                  (resources: {{my_resource: {{type: ...}}}})",
                 name.name
-            ));
-        } else if node.is_null() {
-            d = d.with_hint("each resource must contain a type key");
-        } else if let Some(h) = scalar_definition_hint(name, node, "type") {
-            d = d.with_hint(h);
-        } else {
-            d = d.with_hint(format!(
-                "write the definition as a map: `type:`, `properties:` and the other keys indented \
-                 below `{}:`{}",
-                name.name,
-                if matches!(node.value, Value::Seq(_)) {
-                    ", without a leading `- `"
-                } else {
-                    ""
-                }
-            ));
-        }
-        diags.push(d);
+            )
+        });
+        diags.push(resource_not_a_mapping(name, node, &HOT_SPELLING, hint));
         return resource;
     };
 
@@ -354,27 +282,16 @@ fn parse_resource(
         );
     }
 
-    resource.ty = resource_type(name, entries, "type", version, diags);
+    parse_shared_fields(
+        &mut resource,
+        name,
+        entries,
+        &HOT_SPELLING,
+        deletion_policies(version),
+        version,
+        diags,
+    );
     let rname = name.name.as_str();
-    if let Some((k, v)) = field(entries, "properties") {
-        resource.properties = map_or_call(rname, k, v, Code::PropertiesNotAMapping, version, diags);
-    }
-    if let Some((k, v)) = field(entries, "metadata") {
-        resource.metadata = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
-    }
-    if let Some((k, v)) = field(entries, "update_policy") {
-        resource.update_policy = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
-    }
-    if let Some((k, v)) = field(entries, "depends_on") {
-        resource.depends_on = depends_on(rname, k, v, diags);
-    }
-    if let Some((k, v)) = field(entries, "deletion_policy") {
-        resource.deletion_policy =
-            deletion_policy(rname, k, v, deletion_policies(version), version, diags);
-    }
-    if let Some((k, v)) = field(entries, "description") {
-        resource.description = string_field(rname, k, v, Code::BadResourceField, diags);
-    }
     if version >= Version::Hot20161014 {
         if let Some((k, v)) = field(entries, "external_id") {
             resource.external_id = external_id(rname, k, v, version, diags);
@@ -442,36 +359,13 @@ fn parse_output(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Output> {
     let Some(entries) = node.as_map() else {
-        let d = Diagnostic::error(
-            Code::OutputNotAMapping,
-            value_span(name, node),
-            format!(
-                "Output definitions must be a map: output '{}' is {}",
-                name.name,
-                kind(node)
-            ),
-        );
-        let hint = if output_keys(Version::Hot20161014).contains(&name.name.as_str()) {
-            format!(
-                "'{}' looks like an output key: output definitions go under their name \
-                 (outputs: {{my_output: {{value: ...}}}})",
-                name.name
-            )
-        } else {
-            scalar_definition_hint(name, node, "value")
-                .unwrap_or_else(|| format!("write `{}: {{value: ...}}`", name.name))
-        };
-        diags.push(d.with_hint(hint));
+        let key_like = output_keys(Version::Hot20161014).contains(&name.name.as_str());
+        diags.push(output_not_a_mapping(name, node, &HOT_SPELLING, key_like));
         return None;
     };
     let allowed = output_keys(version);
     // Without a value, one diagnostic says what was written instead.
-    let (missing_value, explained) = if field(entries, "value").is_none() {
-        let (d, key) = missing_output_value(name, entries, "value", "HOT");
-        (Some(d), key)
-    } else {
-        (None, None)
-    };
+    let (missing_value, explained) = missing_output_value(name, entries, &HOT_SPELLING);
     for (key, _) in entries {
         let k = key.name.as_str();
         if allowed.contains(&k) || explained.is_some_and(|e| std::ptr::eq(e, key)) {
@@ -505,31 +399,7 @@ fn parse_output(
         in_condition: false,
     };
     let value = parse_expr(value, &ctx, diags);
-    let description = match field(entries, "description") {
-        Some((
-            _,
-            Node {
-                value: Value::String(s),
-                ..
-            },
-        )) => Some(s.clone()),
-        Some((k, v)) if !v.is_null() => {
-            diags.push(
-                Diagnostic::warning(
-                    Code::DescriptionNotString,
-                    value_span(k, v),
-                    format!(
-                        "the description of output '{}' is {}, not a string",
-                        name.name,
-                        kind(v)
-                    ),
-                )
-                .with_hint(string_hint(v)),
-            );
-            None
-        }
-        _ => None,
-    };
+    let description = output_description(&name.name, entries, &HOT_SPELLING, false, diags);
     let condition = if version >= Version::Hot20161014 {
         match field(entries, "condition") {
             Some((_, v)) if v.is_null() => None,

@@ -1330,27 +1330,19 @@ fn parse_hot_groups(section: &Node, diags: &mut Vec<Diagnostic>) -> Vec<Paramete
         };
         for (k, v) in entries {
             match k.name.as_str() {
-                "label" => {
-                    if scalar_string(v).is_none() && !v.is_null() {
+                "label" | "description" => {
+                    let text = scalar_string(v);
+                    if text.is_none() && !v.is_null() {
                         group_error(
                             diags,
                             v.span,
                             &label_text,
-                            &format!("the label must be a string, found {}", v.kind_name()),
+                            &format!("the {} must be a string, found {}", k.name, v.kind_name()),
                             string_hint(v),
                         );
                     }
-                }
-                "description" => {
-                    pg.description = scalar_string(v);
-                    if pg.description.is_none() && !v.is_null() {
-                        group_error(
-                            diags,
-                            v.span,
-                            &label_text,
-                            &format!("the description must be a string, found {}", v.kind_name()),
-                            string_hint(v),
-                        );
+                    if k.name == "description" {
+                        pg.description = text;
                     }
                 }
                 "parameters" => {}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 use crate::template::expr::{Expr, ExprKind};
-use crate::template::model::{DeletionPolicy, DeletionPolicySpec, ResourceCondition};
+use crate::template::model::{DeletionPolicy, DeletionPolicySpec, Resource, ResourceCondition};
 use crate::template::node::{Key, Node, Value};
 use crate::template::parse::expr::{ExprContext, parse_expr};
 use crate::template::version::Version;
@@ -72,18 +72,9 @@ pub(crate) fn last_wins(entries: &[(Key, Node)]) -> Vec<&(Key, Node)> {
         .collect()
 }
 
-/// Whether Heat treats a section value as empty (`section or {}` in Heat: null, `""`, `[]`,
-/// `{}`, `false`, `0`).
-pub(crate) fn is_heat_empty(node: &Node) -> bool {
-    match &node.value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Int(i) => *i == 0,
-        Value::Float(f) => *f == 0.0,
-        Value::String(s) => s.is_empty(),
-        Value::Seq(items) => items.is_empty(),
-        Value::Map(entries) => entries.is_empty(),
-    }
+/// The last entry with this key.
+pub(crate) fn field<'a>(entries: &'a [(Key, Node)], name: &str) -> Option<&'a (Key, Node)> {
+    entries.iter().rev().find(|(k, _)| k.name == name)
 }
 
 /// The span to point at for a value: the value's own span when it has one (an empty value
@@ -224,7 +215,7 @@ pub(crate) fn section_entries<'a>(
     match &node.value {
         Value::Map(entries) => last_wins(entries),
         Value::Null => Vec::new(),
-        _ if lenient && is_heat_empty(node) => Vec::new(),
+        _ if lenient && node.is_falsy() => Vec::new(),
         _ => {
             diags.push(
                 Diagnostic::error(
@@ -241,6 +232,57 @@ pub(crate) fn section_entries<'a>(
             Vec::new()
         }
     }
+}
+
+/// The entries of a conditions section (duplicates resolved, last wins), or `None` after
+/// reporting when it is not a map.
+pub(crate) fn condition_entries<'a>(
+    key: &Key,
+    node: &'a Node,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<&'a (Key, Node)>> {
+    let Some(entries) = node.as_map() else {
+        diags.push(
+            Diagnostic::error(
+                Code::BadSectionShape,
+                value_span(key, node),
+                format!(
+                    "Condition definitions must be a map: section '{}' is {}",
+                    key.name,
+                    kind(node)
+                ),
+            )
+            .with_hint(section_hint(&key.name, node)),
+        );
+        return None;
+    };
+    Some(last_wins(entries))
+}
+
+/// The template description: a string. Anything else but null is a warning (Heat shows
+/// any value as it is, but only a string is kept), or with `strict` (AWS) an error.
+pub(crate) fn template_description(
+    key: &Key,
+    node: &Node,
+    strict: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Spanned<String>> {
+    let d = match &node.value {
+        Value::String(s) => return Some(Spanned::new(s.clone(), node.span)),
+        Value::Null => return None,
+        _ if strict => Diagnostic::error(
+            Code::BadDescription,
+            value_span(key, node),
+            format!("Description must be a string, found {}", kind(node)),
+        ),
+        _ => Diagnostic::warning(
+            Code::DescriptionNotString,
+            value_span(key, node),
+            format!("the template {} is {}, not a string", key.name, kind(node)),
+        ),
+    };
+    diags.push(d.with_hint(string_hint(node)));
+    None
 }
 
 /// What to write where a section of named entries is not a map.
@@ -571,7 +613,7 @@ pub(crate) fn resource_type(
     version: Version,
     diags: &mut Vec<Diagnostic>,
 ) -> Spanned<String> {
-    let Some((key, node)) = entries.iter().rev().find(|(k, _)| k.name == type_key) else {
+    let Some((key, node)) = field(entries, type_key) else {
         let mut d = Diagnostic::error(
             Code::MissingResourceType,
             resource.span,
@@ -691,7 +733,7 @@ pub(crate) fn is_function_key(name: &str) -> bool {
 
 /// The hint for a definition (resource or output) written as a scalar instead of a map:
 /// `write `server: {type: OS::Nova::Server}``.
-pub(crate) fn scalar_definition_hint(name: &Key, node: &Node, key: &str) -> Option<String> {
+fn scalar_definition_hint(name: &Key, node: &Node, key: &str) -> Option<String> {
     let shown = short_scalar(node)?;
     Some(format!("write `{}: {{{key}: {shown}}}`", name.name))
 }
@@ -700,13 +742,17 @@ pub(crate) fn scalar_definition_hint(name: &Key, node: &Node, key: &str) -> Opti
 /// in HOT): the [`Code::OutputMissingValue`] diagnostic, and the key that explains what was
 /// written instead — a function call written in place of the definition (`QueueArn: !GetAtt
 /// Queue.Arn`), or the value key spelled differently (`Value` in HOT). That key is part of
-/// this one diagnostic and must not be reported again as an unknown key.
+/// this one diagnostic and must not be reported again as an unknown key. `(None, None)` when
+/// the definition has its value key.
 pub(crate) fn missing_output_value<'a>(
     name: &Key,
     entries: &'a [(Key, Node)],
-    value_key: &str,
-    format_name: &str,
-) -> (Diagnostic, Option<&'a Key>) {
+    spelling: &Spelling,
+) -> (Option<Diagnostic>, Option<&'a Key>) {
+    let (value_key, format_name) = (spelling.value, spelling.format);
+    if field(entries, value_key).is_some() {
+        return (None, None);
+    }
     let out = name.name.as_str();
     let base = format!("output '{out}' has no {value_key}");
     if let [(k, _)] = entries
@@ -725,7 +771,7 @@ pub(crate) fn missing_output_value<'a>(
             "put the call under {value_key}: write `{out}: {{{value_key}: {{{}: ...}}}}`",
             k.name
         ));
-        return (d, Some(k));
+        return (Some(d), Some(k));
     }
     if let Some((k, _)) = entries.iter().find(|(k, _)| same_word(&k.name, value_key)) {
         let d = Diagnostic::error(
@@ -738,7 +784,7 @@ pub(crate) fn missing_output_value<'a>(
             ),
         )
         .with_hint(format!("did you mean '{value_key}'?"));
-        return (d, Some(k));
+        return (Some(d), Some(k));
     }
     let d = Diagnostic::error(
         Code::OutputMissingValue,
@@ -746,7 +792,208 @@ pub(crate) fn missing_output_value<'a>(
         format!("{base}: each output definition must contain a {value_key} key"),
     )
     .with_hint(format!("write `{out}: {{{value_key}: ...}}`"));
-    (d, None)
+    (Some(d), None)
+}
+
+/// How a format spells the resource and output keys CloudFormation and HOT share, and the
+/// words its messages use for them.
+pub(crate) struct Spelling {
+    /// The format's name in messages (`CloudFormation`, `HOT`).
+    pub(crate) format: &'static str,
+    /// A resource's type key.
+    pub(crate) ty: &'static str,
+    /// A resource's properties key.
+    pub(crate) properties: &'static str,
+    /// A resource's metadata key.
+    pub(crate) metadata: &'static str,
+    /// A resource's update policy key.
+    pub(crate) update_policy: &'static str,
+    /// A resource's dependencies key.
+    pub(crate) depends_on: &'static str,
+    /// A resource's deletion policy key.
+    pub(crate) deletion_policy: &'static str,
+    /// The description key of resources and outputs.
+    pub(crate) description: &'static str,
+    /// The outputs section.
+    pub(crate) outputs: &'static str,
+    /// An output name as the format's examples write one.
+    pub(crate) example_output: &'static str,
+    /// An output's value key.
+    pub(crate) value: &'static str,
+}
+
+/// CloudFormation's spelling (AWS and Heat's 2012-12-12 dialect).
+pub(crate) const CFN_SPELLING: Spelling = Spelling {
+    format: "CloudFormation",
+    ty: "Type",
+    properties: "Properties",
+    metadata: "Metadata",
+    update_policy: "UpdatePolicy",
+    depends_on: "DependsOn",
+    deletion_policy: "DeletionPolicy",
+    description: "Description",
+    outputs: "Outputs",
+    example_output: "MyOutput",
+    value: "Value",
+};
+
+/// HOT's spelling.
+pub(crate) const HOT_SPELLING: Spelling = Spelling {
+    format: "HOT",
+    ty: "type",
+    properties: "properties",
+    metadata: "metadata",
+    update_policy: "update_policy",
+    depends_on: "depends_on",
+    deletion_policy: "deletion_policy",
+    description: "description",
+    outputs: "outputs",
+    example_output: "my_output",
+    value: "value",
+};
+
+/// A resource definition that is not a map ([`Code::ResourceNotAMapping`]). The hint is
+/// `hint` when the format has something particular to say, else what to write instead.
+pub(crate) fn resource_not_a_mapping(
+    name: &Key,
+    node: &Node,
+    spelling: &Spelling,
+    hint: Option<String>,
+) -> Diagnostic {
+    let ty = spelling.ty;
+    let hint = hint
+        .or_else(|| {
+            node.is_null()
+                .then(|| format!("each resource must contain a {ty} key"))
+        })
+        .or_else(|| scalar_definition_hint(name, node, ty))
+        .unwrap_or_else(|| {
+            format!(
+                "write the definition as a map: `{ty}:`, `{}:` and the other keys indented \
+                 below `{}:`{}",
+                spelling.properties,
+                name.name,
+                if matches!(node.value, Value::Seq(_)) {
+                    ", without a leading `- `"
+                } else {
+                    ""
+                }
+            )
+        });
+    Diagnostic::error(
+        Code::ResourceNotAMapping,
+        value_span(name, node),
+        format!(
+            "resource '{}' is not a mapping, found {}",
+            name.name,
+            kind(node)
+        ),
+    )
+    .with_hint(hint)
+}
+
+/// The resource fields both formats have: type, properties, metadata, update policy,
+/// dependencies, deletion policy (one of `policies`) and description.
+pub(crate) fn parse_shared_fields(
+    resource: &mut Resource,
+    name: &Key,
+    entries: &[(Key, Node)],
+    spelling: &Spelling,
+    policies: &[&str],
+    version: Version,
+    diags: &mut Vec<Diagnostic>,
+) {
+    resource.ty = resource_type(name, entries, spelling.ty, version, diags);
+    let rname = name.name.as_str();
+    if let Some((k, v)) = field(entries, spelling.properties) {
+        resource.properties = map_or_call(rname, k, v, Code::PropertiesNotAMapping, version, diags);
+    }
+    if let Some((k, v)) = field(entries, spelling.metadata) {
+        resource.metadata = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+    }
+    if let Some((k, v)) = field(entries, spelling.update_policy) {
+        resource.update_policy = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+    }
+    if let Some((k, v)) = field(entries, spelling.depends_on) {
+        resource.depends_on = depends_on(rname, k, v, diags);
+    }
+    if let Some((k, v)) = field(entries, spelling.deletion_policy) {
+        resource.deletion_policy = deletion_policy(rname, k, v, policies, version, diags);
+    }
+    if let Some((k, v)) = field(entries, spelling.description) {
+        resource.description = string_field(rname, k, v, Code::BadResourceField, diags);
+    }
+}
+
+/// An output definition that is not a map ([`Code::OutputNotAMapping`]); `key_like` when
+/// its name is one of the format's output keys (an output written without its name).
+pub(crate) fn output_not_a_mapping(
+    name: &Key,
+    node: &Node,
+    spelling: &Spelling,
+    key_like: bool,
+) -> Diagnostic {
+    let value = spelling.value;
+    let hint = if key_like {
+        format!(
+            "'{}' looks like an output key: output definitions go under their name \
+             ({}: {{{}: {{{value}: ...}}}})",
+            name.name, spelling.outputs, spelling.example_output
+        )
+    } else {
+        scalar_definition_hint(name, node, value)
+            .unwrap_or_else(|| format!("write `{}: {{{value}: ...}}`", name.name))
+    };
+    Diagnostic::error(
+        Code::OutputNotAMapping,
+        value_span(name, node),
+        format!(
+            "Output definitions must be a map: output '{}' is {}",
+            name.name,
+            kind(node)
+        ),
+    )
+    .with_hint(hint)
+}
+
+/// An output's description: a string. Anything else but null is a warning, or with
+/// `strict` (AWS) an error, null included.
+pub(crate) fn output_description(
+    output: &str,
+    entries: &[(Key, Node)],
+    spelling: &Spelling,
+    strict: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let (k, v) = field(entries, spelling.description)?;
+    if let Value::String(s) = &v.value {
+        return Some(s.clone());
+    }
+    let d = if strict {
+        Diagnostic::error(
+            Code::BadDescription,
+            value_span(k, v),
+            format!(
+                "the {} of output '{output}' must be a string, found {}",
+                k.name,
+                kind(v)
+            ),
+        )
+    } else if !v.is_null() {
+        Diagnostic::warning(
+            Code::DescriptionNotString,
+            value_span(k, v),
+            format!(
+                "the {} of output '{output}' is {}, not a string",
+                k.name,
+                kind(v)
+            ),
+        )
+    } else {
+        return None;
+    };
+    diags.push(d.with_hint(string_hint(v)));
+    None
 }
 
 /// Checks a resource name: not empty, and (as Heat requires) without `/`.
@@ -904,11 +1151,11 @@ mod tests {
 
     #[test]
     fn heat_empty_values() {
-        assert!(is_heat_empty(&n(Value::Null)));
-        assert!(is_heat_empty(&n(Value::Seq(vec![]))));
-        assert!(is_heat_empty(&n(Value::String(String::new()))));
-        assert!(!is_heat_empty(&n(Value::String("x".into()))));
-        assert!(!is_heat_empty(&n(Value::Bool(true))));
+        assert!(n(Value::Null).is_falsy());
+        assert!(n(Value::Seq(vec![])).is_falsy());
+        assert!(n(Value::String(String::new())).is_falsy());
+        assert!(!n(Value::String("x".into())).is_falsy());
+        assert!(!n(Value::Bool(true)).is_falsy());
     }
 
     #[test]
