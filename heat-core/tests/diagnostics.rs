@@ -220,6 +220,7 @@ fn test_registry() -> ProviderRegistry {
         "A network to attach.",
     );
     let server = ResourceSchema {
+        open: false,
         type_name: "Test::Server",
         description: "A made-up server.",
         properties: vec![
@@ -245,6 +246,7 @@ fn test_registry() -> ProviderRegistry {
         attributes: Vec::new(),
     };
     let volume = ResourceSchema {
+        open: false,
         type_name: "Test::Volume",
         description: "A made-up volume.",
         properties: vec![
@@ -259,6 +261,7 @@ fn test_registry() -> ProviderRegistry {
         attributes: Vec::new(),
     };
     let none = ResourceSchema {
+        open: true,
         type_name: "OS::Heat::None",
         description: "Nothing.",
         properties: Vec::new(),

@@ -7,6 +7,7 @@
 //! planner and crash resume follow.
 
 pub mod builtins;
+pub mod driver;
 pub mod provider;
 pub mod queue;
 pub mod registry;
@@ -15,6 +16,7 @@ pub mod services;
 pub mod state;
 pub mod store;
 
+pub use driver::{CreateRequest, Engine, EngineConfig, EngineError, OutputValue, StackOutcome};
 pub use provider::{
     Created, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
     Updated,

@@ -202,6 +202,13 @@ pub trait ResourceProvider: Send + Sync {
         name: &str,
     ) -> Result<Value, ProviderError>;
 
+    /// The resource's reference value (`get_resource` / `Ref`), when it is not the physical
+    /// id (`None`, the default, means the physical id). `OS::Heat::RandomString`, as in Heat,
+    /// answers with the string it generated (kept in `ctx.data`).
+    fn reference_id(&self, _ctx: &ResourceContext<'_>, _physical_id: &str) -> Option<String> {
+        None
+    }
+
     /// Suspends the resource.
     async fn suspend(
         &self,
@@ -218,6 +225,24 @@ pub trait ResourceProvider: Send + Sync {
         _physical_id: &str,
     ) -> Result<Progress, ProviderError> {
         Err(not_supported("resume", ctx))
+    }
+
+    /// Whether a suspend that returned [`Progress::CheckAfter`] has finished.
+    async fn check_suspend(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        _physical_id: &str,
+    ) -> Result<Progress, ProviderError> {
+        Ok(Progress::Done)
+    }
+
+    /// Whether a resume that returned [`Progress::CheckAfter`] has finished.
+    async fn check_resume(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        _physical_id: &str,
+    ) -> Result<Progress, ProviderError> {
+        Ok(Progress::Done)
     }
 
     /// Checks that the live resource is healthy (the stack CHECK action).

@@ -114,6 +114,16 @@ impl ProviderRegistry {
         ProviderRegistry::default()
     }
 
+    /// A registry with every built-in provider ([`crate::engine::builtins::providers`])
+    /// registered under its type name.
+    pub fn with_builtins() -> ProviderRegistry {
+        let mut registry = ProviderRegistry::new();
+        for (type_name, provider) in crate::engine::builtins::providers() {
+            registry.register(type_name, provider);
+        }
+        registry
+    }
+
     /// Registers a provider for a type; returns the provider it replaces, if any.
     pub fn register(
         &mut self,
@@ -364,6 +374,7 @@ mod tests {
     fn fake(type_name: &'static str) -> Arc<dyn ResourceProvider> {
         Arc::new(Fake {
             schema: ResourceSchema {
+                open: false,
                 type_name,
                 description: "",
                 properties: vec![
@@ -408,6 +419,21 @@ mod tests {
             } => format!("unknown {type_name} from {requested} ~{did_you_mean:?}"),
             Resolved::Loop { chain } => format!("loop {}", chain.join(">")),
         }
+    }
+
+    #[test]
+    fn with_builtins_registers_every_builtin_type() {
+        let r = ProviderRegistry::with_builtins();
+        let names: Vec<&str> = crate::engine::builtins::providers()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(r.len(), names.len());
+        for name in names {
+            assert_eq!(r.get(name).map(|p| p.schema().type_name), Some(name));
+        }
+        // OS::Heat::None takes any properties.
+        assert!(r.get("OS::Heat::None").is_some_and(|p| p.schema().open));
     }
 
     #[test]

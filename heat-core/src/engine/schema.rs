@@ -170,6 +170,10 @@ pub struct ResourceSchema {
     pub properties: Vec<PropertySchema>,
     /// The attributes (`show` is implied, as in Heat).
     pub attributes: Vec<AttributeSchema>,
+    /// Whether the type accepts any properties (`OS::Heat::None`): unknown properties are
+    /// neither reported by [`validate_static`] nor by [`resolve`], which passes them through
+    /// unchanged.
+    pub open: bool,
 }
 
 impl ResourceSchema {
@@ -523,6 +527,14 @@ pub fn resolve(
         }
     };
     let mut errs = Vec::new();
+    if schema.open {
+        let (known, unknown): (Map<String, Value>, Map<String, Value>) = data
+            .into_iter()
+            .partition(|(k, _)| schema.property(k).is_some());
+        let mut out = resolve_map(&schema.properties, &known, &mut Vec::new(), &mut errs);
+        out.extend(unknown);
+        return if errs.is_empty() { Ok(out) } else { Err(errs) };
+    }
     let out = resolve_map(&schema.properties, &data, &mut Vec::new(), &mut errs);
     if errs.is_empty() { Ok(out) } else { Err(errs) }
 }
@@ -814,6 +826,9 @@ pub fn validate_static(
         Format::Hot => ("resources", "properties"),
         Format::Cfn | Format::HeatCfn => ("Resources", "Properties"),
     };
+    if schema.open {
+        found.retain(|(e, _)| !(e.kind == PropertyErrorKind::Unknown && e.path.len() <= 1));
+    }
     let prefix = format!("{resources}.{}.{properties}", resource.name.value);
     found
         .into_iter()
@@ -1075,6 +1090,7 @@ mod tests {
             ]),
         );
         ResourceSchema {
+            open: false,
             type_name: "Test::Thing",
             description: "A test resource.",
             properties: vec![
@@ -1145,6 +1161,7 @@ mod tests {
     fn schema_errors_are_found() {
         use PropertyType as T;
         let schema = ResourceSchema {
+            open: false,
             type_name: "Bad::Type",
             description: "",
             properties: vec![
@@ -1454,6 +1471,7 @@ mod tests {
             "the properties here are: uuid, fixed_ip, port"
         );
         let empty = ResourceSchema {
+            open: false,
             type_name: "Empty",
             description: "",
             properties: Vec::new(),
@@ -1520,6 +1538,35 @@ mod tests {
         format!(
             "heat_template_version: 2021-04-16\nparameters:\n  p: {{type: string}}\nresources:\n  r:\n    type: Test::Thing\n{properties}"
         )
+    }
+
+    #[test]
+    fn an_open_schema_accepts_unknown_properties_and_passes_them_through() {
+        let open = ResourceSchema {
+            open: true,
+            ..thing()
+        };
+        let parsed = crate::template::parse(
+            &hot("    properties:\n      name: web\n      anything: 1\n      size: x\n"),
+            &Limits::default(),
+        );
+        let template = parsed.template.expect("a template");
+        let codes: Vec<Code> = validate_static(&open, &template.resources[0], template.version)
+            .into_iter()
+            .map(|d| d.code)
+            .collect();
+        // The unknown property is accepted; a known one is still checked.
+        assert_eq!(codes, vec![Code::PropertyType]);
+        let closed: Vec<Code> = validate_static(&thing(), &template.resources[0], template.version)
+            .into_iter()
+            .map(|d| d.code)
+            .collect();
+        assert!(closed.contains(&Code::UnknownProperty), "{closed:?}");
+
+        let resolved = resolve(&open, Some(json!({"name": "web", "anything": [1]}))).unwrap();
+        assert_eq!(resolved.get("anything"), Some(&json!([1])));
+        assert_eq!(resolved.get("name"), Some(&json!("web")));
+        assert!(resolve(&thing(), Some(json!({"name": "web", "anything": 1}))).is_err());
     }
 
     #[test]

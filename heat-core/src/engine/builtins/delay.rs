@@ -175,6 +175,7 @@ impl DelayResource {
         };
         DelayResource {
             schema: ResourceSchema {
+                open: false,
                 type_name: TYPE_NAME,
                 description: "Pauses during the chosen actions: after the resources it depends \
                               on during create and suspend, before them during delete and \

@@ -22,8 +22,8 @@ pub const IS_PLACEHOLDER: &str = "is_placeholder";
 
 /// The `OS::Heat::None` provider.
 ///
-/// Its schema declares no properties: the property validator must let any property through
-/// for this type (Heat ignores them all), and an update planner must treat any change to
+/// Its schema declares no properties and is `open`: the property validator lets any property
+/// through for this type (Heat ignores them all), and an update planner must treat any change to
 /// them as "nothing to do" (Heat never updates or replaces a `None` resource).
 #[derive(Debug)]
 pub struct NoneResource {
@@ -35,6 +35,7 @@ impl NoneResource {
     pub fn new() -> NoneResource {
         NoneResource {
             schema: ResourceSchema {
+                open: true,
                 type_name: TYPE_NAME,
                 description: "Does nothing. Map another resource type to it in the \
                               resource_registry to switch that resource off: it accepts any \

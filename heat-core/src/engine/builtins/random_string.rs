@@ -317,6 +317,7 @@ impl RandomStringResource {
         };
         RandomStringResource {
             schema: ResourceSchema {
+                open: false,
                 type_name: TYPE_NAME,
                 description: "Generates a random string once, when created (for passwords and \
                               other secrets), from named character classes and/or custom \
@@ -416,6 +417,10 @@ impl Default for RandomStringResource {
 impl ResourceProvider for RandomStringResource {
     fn schema(&self) -> &ResourceSchema {
         &self.schema
+    }
+
+    fn reference_id(&self, ctx: &ResourceContext<'_>, _physical_id: &str) -> Option<String> {
+        ctx.data.get(DATA_VALUE).cloned()
     }
 
     async fn create(
@@ -892,6 +897,8 @@ mod tests {
                 Ok(Value::String(value.clone()))
             );
         }
+        assert_eq!(p.reference_id(&ctx, "id"), Some(value.clone()));
+        assert_eq!(p.reference_id(&h.ctx("secret", &empty), "id"), None);
         assert_eq!(block_on(p.attribute(&ctx, "id", "show")), Ok(Value::Null));
         assert_eq!(
             block_on(p.attribute(&ctx, "id", "length")),

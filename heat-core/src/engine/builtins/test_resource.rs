@@ -207,6 +207,7 @@ impl TestResource {
         };
         TestResource {
             schema: ResourceSchema {
+                open: false,
                 type_name: TYPE_NAME,
                 description: "For tests and benchmarks only: stores a string and exposes it as \
                               `output`, with knobs to make its actions wait, fail, or require \

@@ -40,6 +40,7 @@ impl ValueResource {
     pub fn new() -> ValueResource {
         ValueResource {
             schema: ResourceSchema {
+                open: false,
                 type_name: TYPE_NAME,
                 description: "Holds a value computed from the template (parameters, other \
                               resources' attributes, functions) and exposes it as its `value` \

@@ -1,0 +1,610 @@
+//! Tests of the drive loop, on virtual time, with a counting provider.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use futures::executor::block_on;
+use proptest::prelude::*;
+
+use super::*;
+use crate::engine::MemoryStore;
+use crate::engine::schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
+use crate::engine::services::{Clock, SeededRandom};
+
+/// A virtual clock: `sleep` advances `now` by the duration and returns a ready future.
+///
+/// Sound for the driver because the driver is one future on one thread: a sleep is only
+/// ever awaited right before the provider call it delays, so advancing time at that moment
+/// gives the same order of events as really waiting; concurrent sleeps add up instead of
+/// overlapping, which only makes time pass faster (timeouts are noticed earlier, never
+/// missed).
+#[derive(Debug, Default)]
+struct VirtualClock {
+    now: Mutex<Duration>,
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> Duration {
+        *self.now.lock().unwrap()
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        *self.now.lock().unwrap() += duration;
+        futures::future::ready(()).boxed()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Live {
+    /// Live resources by idempotency token: (resource name, physical id, value).
+    by_token: BTreeMap<String, (String, String, String)>,
+    /// Checks still to answer "not yet" per physical id.
+    pending_checks: BTreeMap<String, u32>,
+    max_in_creation: usize,
+    created: Vec<String>,
+    deleted: Vec<String>,
+    creates: u64,
+    next: u64,
+}
+
+/// A test provider that records live physical resources by idempotency token.
+struct Counter {
+    schema: ResourceSchema,
+    live: Mutex<Live>,
+}
+
+impl Counter {
+    fn new() -> Arc<Counter> {
+        Arc::new(Counter {
+            schema: ResourceSchema {
+                open: true,
+                type_name: "Test::Counter",
+                description: "counts",
+                properties: vec![
+                    PropertySchema::new("value", PropertyType::String, "a value"),
+                    PropertySchema::new("fail", PropertyType::Boolean, "fail the create"),
+                    PropertySchema::new("checks", PropertyType::Integer, "checks before ready"),
+                ],
+                attributes: vec![AttributeSchema {
+                    name: "output",
+                    description: "the value",
+                }],
+            },
+            live: Mutex::new(Live::default()),
+        })
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap()
+    }
+
+    fn live_ids(&self) -> BTreeSet<String> {
+        self.live().by_token.values().map(|v| v.1.clone()).collect()
+    }
+}
+
+#[async_trait]
+impl ResourceProvider for Counter {
+    fn schema(&self) -> &ResourceSchema {
+        &self.schema
+    }
+
+    async fn create(
+        &self,
+        ctx: &ResourceContext<'_>,
+        properties: &Properties,
+    ) -> Result<Created, ProviderError> {
+        if properties.get("fail") == Some(&Value::Bool(true)) {
+            return Err(ProviderError::Failed("boom".to_string()));
+        }
+        let mut live = self.live();
+        live.creates += 1;
+        if let Some((_, id, _)) = live.by_token.get(ctx.idempotency_token) {
+            return Ok(Created::done(id.clone()));
+        }
+        live.next += 1;
+        let id = format!("{}-{}", ctx.resource_name, live.next);
+        let value = properties
+            .get("value")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        live.by_token.insert(
+            ctx.idempotency_token.to_string(),
+            (ctx.resource_name.to_string(), id.clone(), value),
+        );
+        live.created.push(ctx.resource_name.to_string());
+        let checks = properties
+            .get("checks")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let progress = if checks > 0 {
+            live.pending_checks.insert(id.clone(), checks as u32);
+            let n = live.pending_checks.len();
+            live.max_in_creation = live.max_in_creation.max(n);
+            Progress::CheckAfter(Duration::from_secs(10))
+        } else {
+            Progress::Done
+        };
+        Ok(Created {
+            physical_id: id,
+            data: ResourceData::new(),
+            progress,
+        })
+    }
+
+    async fn check_create(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+    ) -> Result<Progress, ProviderError> {
+        let mut live = self.live();
+        match live.pending_checks.get_mut(physical_id) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                Ok(Progress::CheckAfter(Duration::from_secs(10)))
+            }
+            Some(_) => {
+                live.pending_checks.remove(physical_id);
+                Ok(Progress::Done)
+            }
+            None => Ok(Progress::Done),
+        }
+    }
+
+    async fn delete(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+    ) -> Result<Progress, ProviderError> {
+        let mut live = self.live();
+        let before = live.by_token.len();
+        live.by_token.retain(|_, v| v.1 != physical_id);
+        if live.by_token.len() < before {
+            live.deleted.push(physical_id.to_string());
+        }
+        Ok(Progress::Done)
+    }
+
+    async fn attribute(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+        name: &str,
+    ) -> Result<Value, ProviderError> {
+        if name != "output" {
+            return Err(ProviderError::UnknownAttribute(name.to_string()));
+        }
+        let live = self.live();
+        live.by_token
+            .values()
+            .find(|v| v.1 == physical_id)
+            .map(|v| Value::String(v.2.clone()))
+            .ok_or_else(|| ProviderError::NotFound(physical_id.to_string()))
+    }
+}
+
+/// A store that fails every apply after the first `allowed` ones: a crash.
+struct CrashStore {
+    inner: Arc<MemoryStore>,
+    allowed: AtomicU64,
+}
+
+#[async_trait]
+impl Store for CrashStore {
+    async fn apply(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+        let left = self.allowed.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(StoreError::Backend("crash".to_string()));
+        }
+        self.allowed.store(left - 1, Ordering::SeqCst);
+        self.inner.apply(changes).await
+    }
+    async fn stack(&self, id: &str) -> Result<Option<StackRecord>, StoreError> {
+        self.inner.stack(id).await
+    }
+    async fn stack_by_name(&self, name: &str) -> Result<Option<StackRecord>, StoreError> {
+        self.inner.stack_by_name(name).await
+    }
+    async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError> {
+        self.inner.stacks(include_deleted).await
+    }
+    async fn resources(&self, stack_id: &str) -> Result<Vec<ResourceRecord>, StoreError> {
+        self.inner.resources(stack_id).await
+    }
+    async fn events(
+        &self,
+        stack_id: &str,
+        after: Option<u64>,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        self.inner.events(stack_id, after).await
+    }
+    async fn next_resource_id(&self) -> Result<u64, StoreError> {
+        self.inner.next_resource_id().await
+    }
+}
+
+struct World {
+    store: Arc<MemoryStore>,
+    counter: Arc<Counter>,
+    clock: Arc<VirtualClock>,
+    registry: Arc<ProviderRegistry>,
+    seed: u64,
+}
+
+impl World {
+    fn new() -> World {
+        let counter = Counter::new();
+        let mut registry = ProviderRegistry::with_builtins();
+        registry.register("Test::Counter", counter.clone());
+        World {
+            store: Arc::new(MemoryStore::new()),
+            counter,
+            clock: Arc::new(VirtualClock::default()),
+            registry: Arc::new(registry),
+            seed: 1,
+        }
+    }
+
+    fn engine_on(&mut self, store: Arc<dyn Store>, rollback: bool) -> Engine {
+        self.seed += 1;
+        Engine::new(
+            store,
+            self.registry.clone(),
+            Services {
+                clock: self.clock.clone(),
+                random: Arc::new(SeededRandom::new(self.seed)),
+            },
+            EngineConfig {
+                rollback_default: rollback,
+                ..EngineConfig::default()
+            },
+        )
+    }
+
+    fn engine(&mut self) -> Engine {
+        let store = self.store.clone();
+        self.engine_on(store, false)
+    }
+
+    fn records(&self, stack_id: &str) -> Vec<ResourceRecord> {
+        block_on(self.store.resources(stack_id)).unwrap()
+    }
+
+    fn recorded_ids(&self, stack_id: &str) -> BTreeSet<String> {
+        self.records(stack_id)
+            .into_iter()
+            .filter_map(|r| r.physical_id)
+            .collect()
+    }
+}
+
+fn request(template: &str) -> CreateRequest {
+    CreateRequest {
+        name: "s".to_string(),
+        template: template.to_string(),
+        ..CreateRequest::default()
+    }
+}
+
+const HEAD: &str = "heat_template_version: 2018-08-31\n";
+
+#[test]
+fn the_driver_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let mut w = World::new();
+    let engine = w.engine();
+    let create = engine.create_stack(request(HEAD));
+    assert_send(&create);
+    let resume = engine.resume_all();
+    assert_send(&resume);
+}
+
+#[test]
+fn create_resolves_references_and_attributes_and_respects_order() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let t = format!(
+        "{HEAD}resources:\n  b:\n    type: Test::Counter\n    properties:\n      value: {{get_attr: [a, output]}}\n      ref: {{get_resource: a}}\n  a:\n    type: Test::Counter\n    properties: {{value: hello, checks: 3}}\n  rand:\n    type: OS::Heat::RandomString\n    properties: {{length: 8}}\n  c:\n    type: Test::Counter\n    properties: {{value: {{get_resource: rand}}}}\noutputs:\n  out: {{value: {{get_attr: [b, output]}}}}\n  bad: {{value: {{get_attr: [a, nope]}}}}\n"
+    );
+    let before = w.clock.now();
+    let outcome = block_on(engine.create_stack(request(&t))).unwrap();
+    assert_eq!(outcome.state.to_string(), "CREATE_COMPLETE", "{outcome:?}");
+    // CheckAfter polling: a took 3 checks of 10 s each.
+    assert!(w.clock.now() >= before + Duration::from_secs(30));
+    let live = w.counter.live();
+    let pos = |n: &str| live.created.iter().position(|c| c == n).unwrap();
+    assert!(pos("a") < pos("b"));
+    let b = live.by_token.values().find(|v| v.0 == "b").unwrap();
+    assert_eq!(b.2, "hello");
+    drop(live);
+    let records = w.records(&outcome.id);
+    let a_id = records
+        .iter()
+        .find(|r| r.name == "a")
+        .unwrap()
+        .physical_id
+        .clone();
+    let b_props = &records.iter().find(|r| r.name == "b").unwrap().properties;
+    assert_eq!(b_props.get("ref"), Some(&Value::String(a_id.unwrap())));
+    // get_resource of a RandomString gives its value, as in Heat.
+    let rand = records.iter().find(|r| r.name == "rand").unwrap();
+    let c = records.iter().find(|r| r.name == "c").unwrap();
+    assert_eq!(
+        c.properties.get("value").and_then(Value::as_str),
+        rand.data.get("value").map(String::as_str)
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r.state.to_string() == "CREATE_COMPLETE")
+    );
+    // Outputs: a failing output does not fail the others.
+    let outputs = block_on(engine.outputs(&outcome.id)).unwrap();
+    assert_eq!(outputs[0].value, Some(Value::String("hello".into())));
+    assert!(
+        outputs[1].error.is_some() && outputs[1].value.is_none(),
+        "{outputs:?}"
+    );
+    // Events: the stack's start and end, each resource's in-progress and complete.
+    let events = block_on(w.store.events(&outcome.id, None)).unwrap();
+    assert_eq!(events.first().unwrap().reason, "Stack CREATE started");
+    assert_eq!(events.last().unwrap().state.to_string(), "CREATE_COMPLETE");
+    assert_eq!(events.len(), 2 + 2 * 4);
+}
+
+#[test]
+fn independent_resources_start_together_and_batches_are_grouped() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let mut t = format!("{HEAD}resources:\n");
+    for i in 0..50 {
+        t.push_str(&format!(
+            "  r{i}:\n    type: Test::Counter\n    properties: {{checks: 1}}\n"
+        ));
+    }
+    let outcome = block_on(engine.create_stack(request(&t))).unwrap();
+    assert_eq!(outcome.state.to_string(), "CREATE_COMPLETE");
+    assert_eq!(w.counter.live().max_in_creation, 50);
+    // 100 resource transitions + 2 stack ones in a handful of batches.
+    let events = block_on(w.store.events(&outcome.id, None)).unwrap();
+    assert_eq!(events.len(), 102);
+    assert!(w.store.batches() <= 6, "{} batches", w.store.batches());
+}
+
+#[test]
+fn a_chain_runs_one_at_a_time() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let t = format!(
+        "{HEAD}resources:\n  a: {{type: Test::Counter, properties: {{checks: 1}}}}\n  b: {{type: Test::Counter, depends_on: a, properties: {{checks: 1}}}}\n  c: {{type: Test::Counter, depends_on: b, properties: {{checks: 1}}}}\n"
+    );
+    let outcome = block_on(engine.create_stack(request(&t))).unwrap();
+    assert_eq!(outcome.state.to_string(), "CREATE_COMPLETE");
+    assert_eq!(w.counter.live().max_in_creation, 1);
+    assert_eq!(w.counter.live().created, vec!["a", "b", "c"]);
+}
+
+fn failing_template() -> String {
+    format!(
+        "{HEAD}resources:\n  a: {{type: Test::Counter}}\n  b: {{type: Test::Counter, depends_on: a}}\n  bad: {{type: Test::Counter, depends_on: b, properties: {{fail: true}}}}\n  after: {{type: Test::Counter, depends_on: bad}}\n"
+    )
+}
+
+#[test]
+fn a_failure_with_rollback_deletes_everything() {
+    let mut w = World::new();
+    let store = w.store.clone();
+    let engine = w.engine_on(store, true);
+    let outcome = block_on(engine.create_stack(request(&failing_template()))).unwrap();
+    assert_eq!(
+        outcome.state.to_string(),
+        "ROLLBACK_COMPLETE",
+        "{outcome:?}"
+    );
+    assert!(w.counter.live_ids().is_empty());
+    assert!(w.recorded_ids(&outcome.id).is_empty());
+    // Reverse order: b before a.
+    let deleted = w.counter.live().deleted.clone();
+    assert_eq!(deleted.len(), 2);
+    assert!(deleted[0].starts_with("b-") && deleted[1].starts_with("a-"));
+    let events = block_on(w.store.events(&outcome.id, None)).unwrap();
+    assert!(events.iter().any(|e| e.state.to_string() == "CREATE_FAILED"
+        && e.reason.contains("Resource CREATE failed: bad: boom")));
+}
+
+#[test]
+fn a_failure_without_rollback_leaves_the_resources() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let outcome = block_on(engine.create_stack(request(&failing_template()))).unwrap();
+    assert_eq!(outcome.state.to_string(), "CREATE_FAILED");
+    assert_eq!(outcome.reason, "Resource CREATE failed: bad: boom");
+    assert_eq!(w.counter.live_ids().len(), 2);
+    assert_eq!(w.counter.live_ids(), w.recorded_ids(&outcome.id));
+    let records = w.records(&outcome.id);
+    let state = |n: &str| {
+        records
+            .iter()
+            .find(|r| r.name == n)
+            .unwrap()
+            .state
+            .to_string()
+    };
+    assert_eq!(state("bad"), "CREATE_FAILED");
+    assert_eq!(state("after"), "INIT_COMPLETE");
+    // Deleting it cleans up.
+    let deleted = block_on(engine.delete_stack(&outcome.id)).unwrap();
+    assert_eq!(deleted.state.to_string(), "DELETE_COMPLETE");
+    assert!(w.counter.live_ids().is_empty());
+    assert!(w.records(&outcome.id).is_empty());
+    assert!(
+        block_on(w.store.stack(&outcome.id))
+            .unwrap()
+            .unwrap()
+            .deleted
+    );
+    assert!(matches!(
+        block_on(engine.delete_stack(&outcome.id)),
+        Err(EngineError::NotFound(_))
+    ));
+}
+
+#[test]
+fn delete_goes_in_reverse_order_and_retains() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let t = format!(
+        "{HEAD}resources:\n  a: {{type: Test::Counter}}\n  b: {{type: Test::Counter, depends_on: a}}\n  c: {{type: Test::Counter, depends_on: b}}\n  kept: {{type: Test::Counter, deletion_policy: Retain}}\n  snap: {{type: Test::Counter, deletion_policy: Snapshot}}\n"
+    );
+    let outcome = block_on(engine.create_stack(request(&t))).unwrap();
+    assert_eq!(outcome.state.to_string(), "CREATE_COMPLETE");
+    let deleted = block_on(engine.delete_stack(&outcome.id)).unwrap();
+    assert_eq!(deleted.state.to_string(), "DELETE_COMPLETE", "{deleted:?}");
+    let order: Vec<String> = w
+        .counter
+        .live()
+        .deleted
+        .iter()
+        .filter(|d| !d.starts_with("snap"))
+        .map(|d| d.split('-').next().unwrap().to_string())
+        .collect();
+    assert_eq!(order, vec!["c", "b", "a"]);
+    // The retained resource lives on; the snapshot one (snapshot unsupported) is deleted.
+    let live = w.counter.live_ids();
+    assert_eq!(live.len(), 1);
+    assert!(live.iter().all(|id| id.starts_with("kept-")));
+    assert!(w.records(&outcome.id).is_empty());
+}
+
+#[test]
+fn invalid_requests_store_nothing() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let t = format!(
+        "{HEAD}resources:\n  a: {{type: Test::Nope}}\n  b: {{type: Test::Counter, properties: {{checks: x}}}}\n"
+    );
+    match block_on(engine.create_stack(request(&t))) {
+        Err(EngineError::Invalid(diags)) => assert!(diags.len() >= 2, "{diags:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.store.batches(), 0);
+}
+
+#[test]
+fn conditions_disable_resources_and_the_timeout_fails_the_create() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let t = format!(
+        "{HEAD}conditions:\n  never: false\nresources:\n  off: {{type: Test::Counter, condition: never}}\n  slow: {{type: Test::Counter, properties: {{checks: 100}}}}\n"
+    );
+    let outcome = block_on(engine.create_stack(CreateRequest {
+        timeout_mins: Some(1),
+        ..request(&t)
+    }))
+    .unwrap();
+    assert_eq!(outcome.state.to_string(), "CREATE_FAILED");
+    assert!(outcome.reason.contains("Timed out"), "{outcome:?}");
+    let records = w.records(&outcome.id);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].name, "slow");
+    assert!(records[0].physical_id.is_some());
+}
+
+/// A random DAG template: resource i may depend on any earlier one.
+fn dag_template(edges: &[Vec<usize>], checks: &[u8]) -> String {
+    let mut t = format!("{HEAD}resources:\n");
+    for (i, deps) in edges.iter().enumerate() {
+        t.push_str(&format!(
+            "  r{i}:\n    type: Test::Counter\n    properties: {{value: v{i}, checks: {}}}\n",
+            checks[i]
+        ));
+        if !deps.is_empty() {
+            let names: Vec<String> = deps.iter().map(|d| format!("r{d}")).collect();
+            t.push_str(&format!("    depends_on: [{}]\n", names.join(", ")));
+        }
+    }
+    t
+}
+
+fn dags() -> impl Strategy<Value = (Vec<Vec<usize>>, Vec<u8>)> {
+    (1usize..40).prop_flat_map(|n| {
+        let edges = (0..n)
+            .map(|i| {
+                if i == 0 {
+                    Just(Vec::new()).boxed()
+                } else {
+                    proptest::collection::btree_set(0..i, 0..3.min(i + 1))
+                        .prop_map(|s| s.into_iter().collect())
+                        .boxed()
+                }
+            })
+            .collect::<Vec<_>>();
+        (edges, proptest::collection::vec(0u8..3, n))
+    })
+}
+
+/// Checks that the provider's live resources are exactly the recorded ones, once each.
+fn assert_no_leak(w: &World, stack_id: &str) {
+    let live = w.counter.live();
+    let mut per_name: BTreeMap<&str, usize> = BTreeMap::new();
+    for (name, _, _) in live.by_token.values() {
+        *per_name.entry(name).or_default() += 1;
+    }
+    assert!(
+        per_name.values().all(|n| *n == 1),
+        "duplicated: {per_name:?}"
+    );
+    drop(live);
+    assert_eq!(w.counter.live_ids(), w.recorded_ids(stack_id));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn crash_and_resume_leak_nothing((edges, checks) in dags(), crash_at in 0u64..40, delete_crash_at in 0u64..40) {
+        let mut w = World::new();
+        let template = dag_template(&edges, &checks);
+        let crashing: Arc<dyn Store> = Arc::new(CrashStore {
+            inner: w.store.clone(),
+            allowed: AtomicU64::new(crash_at),
+        });
+        let first = w.engine_on(crashing, false);
+        let result = block_on(first.create_stack(request(&template)));
+        drop(first);
+        let second = w.engine();
+        let resumed = block_on(second.resume_all()).unwrap();
+        let stacks = block_on(w.store.stacks(false)).unwrap();
+        if stacks.is_empty() {
+            // The crash came before the first batch: nothing recorded, nothing created.
+            prop_assert!(w.counter.live_ids().is_empty());
+            return Ok(());
+        }
+        let stack = &stacks[0];
+        prop_assert_eq!(stack.state.to_string(), "CREATE_COMPLETE", "{:?} {:?}", result, resumed);
+        prop_assert_eq!(w.records(&stack.id).len(), edges.len());
+        assert_no_leak(&w, &stack.id);
+
+        // Delete, crashing too, then resume (or delete again when the crash came first).
+        let crashing: Arc<dyn Store> = Arc::new(CrashStore {
+            inner: w.store.clone(),
+            allowed: AtomicU64::new(delete_crash_at),
+        });
+        let third = w.engine_on(crashing, false);
+        let _ = block_on(third.delete_stack(&stack.id));
+        drop(third);
+        let fourth = w.engine();
+        block_on(fourth.resume_all()).unwrap();
+        let now = block_on(w.store.stack(&stack.id)).unwrap().unwrap();
+        if !now.deleted {
+            prop_assert_eq!(now.state.to_string(), "CREATE_COMPLETE");
+            let done = block_on(fourth.delete_stack(&stack.id)).unwrap();
+            prop_assert_eq!(done.state.to_string(), "DELETE_COMPLETE");
+        }
+        prop_assert!(w.counter.live_ids().is_empty());
+        prop_assert!(w.records(&stack.id).is_empty());
+    }
+}
