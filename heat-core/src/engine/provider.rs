@@ -209,22 +209,24 @@ pub trait ResourceProvider: Send + Sync {
         None
     }
 
-    /// Suspends the resource.
+    /// Suspends the resource. The default, as in Heat for types without a suspend handler,
+    /// succeeds and does nothing.
     async fn suspend(
         &self,
-        ctx: &ResourceContext<'_>,
+        _ctx: &ResourceContext<'_>,
         _physical_id: &str,
     ) -> Result<Progress, ProviderError> {
-        Err(not_supported("suspend", ctx))
+        Ok(Progress::Done)
     }
 
-    /// Resumes a suspended resource.
+    /// Resumes a suspended resource. The default succeeds and does nothing (Heat's
+    /// behaviour for types without a resume handler).
     async fn resume(
         &self,
-        ctx: &ResourceContext<'_>,
+        _ctx: &ResourceContext<'_>,
         _physical_id: &str,
     ) -> Result<Progress, ProviderError> {
-        Err(not_supported("resume", ctx))
+        Ok(Progress::Done)
     }
 
     /// Whether a suspend that returned [`Progress::CheckAfter`] has finished.
@@ -254,23 +256,25 @@ pub trait ResourceProvider: Send + Sync {
         Err(not_supported("check", ctx))
     }
 
-    /// Takes a snapshot; returns data the engine keeps for a later restore.
+    /// Takes a snapshot; returns data the engine keeps for a later restore. The default keeps
+    /// the resource's stored data (a type with nothing remote to snapshot).
     async fn snapshot(
         &self,
         ctx: &ResourceContext<'_>,
         _physical_id: &str,
     ) -> Result<ResourceData, ProviderError> {
-        Err(not_supported("snapshot", ctx))
+        Ok(ctx.data.clone())
     }
 
-    /// Adopts an existing physical resource (records it; creates nothing).
+    /// Adopts an existing physical resource (records it; creates nothing). The default
+    /// accepts the physical id as given.
     async fn adopt(
         &self,
-        ctx: &ResourceContext<'_>,
+        _ctx: &ResourceContext<'_>,
         _physical_id: &str,
         _data: &ResourceData,
     ) -> Result<(), ProviderError> {
-        Err(not_supported("adopt", ctx))
+        Ok(())
     }
 
     /// Delivers a signal (wait condition handles, software deployments, scaling policies);

@@ -316,23 +316,6 @@ impl ResourceProvider for DelayResource {
     ) -> Result<Value, ProviderError> {
         common_attribute(name)
     }
-
-    async fn snapshot(
-        &self,
-        ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-    ) -> Result<ResourceData, ProviderError> {
-        Ok(ctx.data.clone())
-    }
-
-    async fn adopt(
-        &self,
-        _ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-        _data: &ResourceData,
-    ) -> Result<(), ProviderError> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

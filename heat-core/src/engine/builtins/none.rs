@@ -102,39 +102,6 @@ impl ResourceProvider for NoneResource {
     ) -> Result<Value, ProviderError> {
         Ok(Value::Null)
     }
-
-    async fn suspend(
-        &self,
-        _ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-    ) -> Result<Progress, ProviderError> {
-        Ok(Progress::Done)
-    }
-
-    async fn resume(
-        &self,
-        _ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-    ) -> Result<Progress, ProviderError> {
-        Ok(Progress::Done)
-    }
-
-    async fn snapshot(
-        &self,
-        ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-    ) -> Result<ResourceData, ProviderError> {
-        Ok(ctx.data.clone())
-    }
-
-    async fn adopt(
-        &self,
-        _ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-        _data: &ResourceData,
-    ) -> Result<(), ProviderError> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

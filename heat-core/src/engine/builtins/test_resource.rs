@@ -434,22 +434,6 @@ impl ResourceProvider for TestResource {
             .map_or(Value::Null, |v| Value::String(v.clone())))
     }
 
-    async fn suspend(
-        &self,
-        _ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-    ) -> Result<Progress, ProviderError> {
-        Ok(Progress::Done)
-    }
-
-    async fn resume(
-        &self,
-        _ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-    ) -> Result<Progress, ProviderError> {
-        Ok(Progress::Done)
-    }
-
     /// Healthy whenever it has a physical id.
     async fn check(
         &self,
@@ -461,23 +445,6 @@ impl ResourceProvider for TestResource {
         } else {
             Ok(())
         }
-    }
-
-    async fn snapshot(
-        &self,
-        ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-    ) -> Result<ResourceData, ProviderError> {
-        Ok(ctx.data.clone())
-    }
-
-    async fn adopt(
-        &self,
-        _ctx: &ResourceContext<'_>,
-        _physical_id: &str,
-        _data: &ResourceData,
-    ) -> Result<(), ProviderError> {
-        Ok(())
     }
 }
 
