@@ -73,9 +73,9 @@ pub struct EngineConfig {
     pub retry_limit: u32,
     /// The first retry delay. Default 1 second.
     pub retry_base: Duration,
-    /// The most resources one stack may have (Heat's `max_resources_per_stack`, default
-    /// 1000).
-    pub max_resources_per_stack: usize,
+    /// Template limits: size (Heat's `max_template_size`, 524288 bytes), nesting, and the
+    /// most resources one stack may have (`max_resources_per_stack`, 1000).
+    pub limits: Limits,
     /// Whether a failed create is rolled back when the request does not say. Default
     /// `false`: Heat's API defaults `disable_rollback` to true.
     pub rollback_default: bool,
@@ -87,7 +87,7 @@ impl Default for EngineConfig {
             concurrency: NonZeroUsize::new(64),
             retry_limit: 2,
             retry_base: Duration::from_secs(1),
-            max_resources_per_stack: 1000,
+            limits: Limits::default(),
             rollback_default: false,
         }
     }
@@ -422,10 +422,7 @@ fn load(
     parameters: &BTreeMap<String, String>,
     files: &BTreeMap<String, String>,
 ) -> Result<Loaded, EngineError> {
-    let limits = Limits {
-        max_resources_per_stack: config.max_resources_per_stack,
-        ..Limits::default()
-    };
+    let limits = config.limits.clone();
     let env_files: Vec<SourceFile> = environments
         .iter()
         .enumerate()
@@ -587,6 +584,7 @@ impl Target {
             idempotency_token: &self.token,
             data: &self.data,
             services: &self.services,
+            peers: &[],
         }
     }
 }

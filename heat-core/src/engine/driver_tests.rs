@@ -253,10 +253,7 @@ impl World {
         Engine::new(
             store,
             self.registry.clone(),
-            Services {
-                clock: self.clock.clone(),
-                random: Arc::new(SeededRandom::new(self.seed)),
-            },
+            Services::new(self.clock.clone(), Arc::new(SeededRandom::new(self.seed))),
             EngineConfig {
                 rollback_default: rollback,
                 ..EngineConfig::default()

@@ -18,7 +18,7 @@ pub mod store;
 
 pub use driver::{CreateRequest, Engine, EngineConfig, EngineError, OutputValue, StackOutcome};
 pub use provider::{
-    Created, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
+    Created, Peer, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
     Updated,
 };
 pub use queue::{DependencyQueue, Edge, NodeId, NodeState, QueueBuilder, QueueCounts, QueueError};

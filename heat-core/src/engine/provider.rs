@@ -48,6 +48,27 @@ pub struct ResourceContext<'a> {
     pub data: &'a ResourceData,
     /// Time, randomness and other services the engine provides.
     pub services: &'a Services,
+    /// The resources this one depends on, as recorded when the step started. Filled only for
+    /// providers whose [`ResourceProvider::watches_dependencies`] is true (re-read from the
+    /// store before every step, so signals delivered to a dependency are seen); empty
+    /// otherwise.
+    pub peers: &'a [Peer],
+}
+
+/// A resource another one depends on, as the engine has it recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Peer {
+    /// Its logical name.
+    pub name: String,
+    /// Its type (after registry mapping).
+    pub resource_type: String,
+    /// Its physical id, when known.
+    pub physical_id: Option<String>,
+    /// Its reference value (`get_resource` / `Ref`): the physical id unless the provider
+    /// says otherwise.
+    pub reference: Option<String>,
+    /// The data kept with it (for a wait condition handle: the signals received).
+    pub data: ResourceData,
 }
 
 /// Whether an operation has finished.
@@ -138,6 +159,13 @@ pub enum ProviderError {
 pub trait ResourceProvider: Send + Sync {
     /// Properties and attributes: what the engine validates before creating anything.
     fn schema(&self) -> &ResourceSchema;
+
+    /// Whether the provider reads its dependencies' recorded data
+    /// ([`ResourceContext::peers`]), e.g. a wait condition reading the signals its handle
+    /// received. Default `false`: the engine then skips gathering them.
+    fn watches_dependencies(&self) -> bool {
+        false
+    }
 
     /// Starts creating the resource.
     async fn create(

@@ -45,6 +45,21 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// Randomness.
     pub random: Arc<dyn Random>,
+    /// The base URL where signals reach this engine (heat-api's, e.g.
+    /// `http://127.0.0.1:8004/v1/<tenant>`), for attributes that hand out signal URLs
+    /// (wait condition handles); `None` when the host serves no API.
+    pub signal_endpoint: Option<String>,
+}
+
+impl Services {
+    /// Services with this clock and randomness, and no signal endpoint.
+    pub fn new(clock: Arc<dyn Clock>, random: Arc<dyn Random>) -> Services {
+        Services {
+            clock,
+            random,
+            signal_endpoint: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Services {

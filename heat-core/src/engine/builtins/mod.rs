@@ -336,10 +336,7 @@ pub(crate) mod testkit {
         pub(crate) fn new(seed: u64) -> Harness {
             let clock = Arc::new(ManualClock::default());
             clock.advance(Duration::from_secs(1000));
-            let services = Services {
-                clock: clock.clone(),
-                random: Arc::new(SeededRandom::new(seed)),
-            };
+            let services = Services::new(clock.clone(), Arc::new(SeededRandom::new(seed)));
             Harness { clock, services }
         }
 
@@ -357,6 +354,7 @@ pub(crate) mod testkit {
                 idempotency_token: res,
                 data,
                 services: &self.services,
+                peers: &[],
             }
         }
     }
