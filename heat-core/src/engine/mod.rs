@@ -16,7 +16,10 @@ pub mod services;
 pub mod state;
 pub mod store;
 
-pub use driver::{CreateRequest, Engine, EngineConfig, EngineError, OutputValue, StackOutcome};
+pub use driver::{
+    ChangeAction, CreateRequest, Engine, EngineConfig, EngineError, Operation, OutputValue, Plan,
+    PlannedChange, StackOutcome, UpdateRequest,
+};
 pub use provider::{
     Created, Peer, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
     Updated,
@@ -29,4 +32,7 @@ pub use schema::{
 };
 pub use services::{Clock, Random, SeededRandom, Services};
 pub use state::{Action, State, Status};
-pub use store::{Change, EventRecord, MemoryStore, ResourceRecord, StackRecord, Store, StoreError};
+pub use store::{
+    Change, EventRecord, MemoryStore, ResourceRecord, StackDefinition, StackRecord, Store,
+    StoreError,
+};

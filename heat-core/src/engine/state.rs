@@ -27,6 +27,9 @@ pub enum Action {
     Check,
     /// Being restored from a snapshot (stacks only).
     Restore,
+    /// A signal was delivered to a resource (events only, as in Heat: the resource's own
+    /// state does not change).
+    Signal,
 }
 
 impl Action {
@@ -43,6 +46,7 @@ impl Action {
         Action::Snapshot,
         Action::Check,
         Action::Restore,
+        Action::Signal,
     ];
 
     /// The name Heat uses (`CREATE`).
@@ -59,6 +63,7 @@ impl Action {
             Action::Snapshot => "SNAPSHOT",
             Action::Check => "CHECK",
             Action::Restore => "RESTORE",
+            Action::Signal => "SIGNAL",
         }
     }
 
@@ -151,7 +156,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert_eq!(count, 33);
+        assert_eq!(count, 36);
         assert_eq!(
             State::new(Action::Create, Status::InProgress).to_string(),
             "CREATE_IN_PROGRESS"

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::engine::provider::{Properties, ResourceData};
 use crate::engine::state::State;
+use crate::template::model::DeletionPolicy;
 
 /// A stack as recorded.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +47,42 @@ pub struct StackRecord {
     pub updated_at: Duration,
     /// Soft-deleted: listed only when deleted stacks are asked for.
     pub deleted: bool,
+    /// During an update (and its rollback): the definition the stack had before it, what a
+    /// rollback returns to. `None` otherwise.
+    pub previous: Option<StackDefinition>,
+}
+
+/// What a stack is made from: template, files, environments and parameter values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackDefinition {
+    /// The template text.
+    pub template: String,
+    /// The files map.
+    pub files: BTreeMap<String, String>,
+    /// The environment files' texts, in merge order.
+    pub environments: Vec<String>,
+    /// Parameter values given by the user.
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl StackRecord {
+    /// The stack's current definition (a copy).
+    pub fn definition(&self) -> StackDefinition {
+        StackDefinition {
+            template: self.template.clone(),
+            files: self.files.clone(),
+            environments: self.environments.clone(),
+            parameters: self.parameters.clone(),
+        }
+    }
+
+    /// Replaces the stack's definition.
+    pub fn set_definition(&mut self, definition: StackDefinition) {
+        self.template = definition.template;
+        self.files = definition.files;
+        self.environments = definition.environments;
+        self.parameters = definition.parameters;
+    }
 }
 
 /// A resource as recorded. A replacement during an update is a second record with the same
@@ -72,8 +109,21 @@ pub struct ResourceRecord {
     pub data: ResourceData,
     /// The token the current step uses with the provider (recorded before the call).
     pub idempotency_token: String,
-    /// The record this one replaces (during an update).
+    /// The record this one replaces (during an update). Of the records of one name, the
+    /// current one is the record no other record replaces; the others are cleaned up.
     pub replaces: Option<u64>,
+    /// What happens to the physical resource when the record is deleted (the template's
+    /// `deletion_policy` when it was last created or updated; `Retain` for an `external_id`).
+    pub deletion_policy: DeletionPolicy,
+    /// The records this one depended on when it was last created or updated: the order in
+    /// which records are deleted comes from here, so a stack whose template has changed (or
+    /// holds replaced resources awaiting clean-up) is still deleted in the right order.
+    pub requires: Vec<u64>,
+    /// The properties an update in progress is moving to (recorded before the provider is
+    /// asked, so a resumed engine repeats the same update).
+    pub target_properties: Option<Properties>,
+    /// The hook (`pre-create`, ...) the resource is paused at, until a signal clears it.
+    pub hook: Option<String>,
     /// When it last changed (engine clock).
     pub updated_at: Duration,
 }
@@ -157,8 +207,9 @@ pub trait Store: Send + Sync {
         after: Option<u64>,
     ) -> Result<Vec<EventRecord>, StoreError>;
 
-    /// A fresh id for a new resource record.
-    async fn next_resource_id(&self) -> Result<u64, StoreError>;
+    /// Reserves `count` fresh, consecutive resource record ids and returns the first (ids
+    /// are never handed out twice, even when the reservation is not used).
+    async fn reserve_resource_ids(&self, count: u64) -> Result<u64, StoreError>;
 }
 
 /// The in-memory store: everything in one mutex-guarded map, a batch applied under one lock.
@@ -319,10 +370,11 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn next_resource_id(&self) -> Result<u64, StoreError> {
+    async fn reserve_resource_ids(&self, count: u64) -> Result<u64, StoreError> {
         let mut inner = self.lock();
-        inner.next_resource += 1;
-        Ok(inner.next_resource)
+        let first = inner.next_resource + 1;
+        inner.next_resource = inner.next_resource.saturating_add(count);
+        Ok(first)
     }
 }
 
@@ -348,6 +400,7 @@ mod tests {
             created_at: Duration::ZERO,
             updated_at: Duration::ZERO,
             deleted: false,
+            previous: None,
         }
     }
 
@@ -364,6 +417,10 @@ mod tests {
             data: ResourceData::new(),
             idempotency_token: format!("{stack_id}-{name}-1"),
             replaces: None,
+            deletion_policy: DeletionPolicy::Delete,
+            requires: Vec::new(),
+            target_properties: None,
+            hook: None,
             updated_at: Duration::ZERO,
         }
     }
@@ -400,7 +457,7 @@ mod tests {
             let events = store.events("s1", None).await.unwrap();
             assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
             assert_eq!(store.events("s1", Some(1)).await.unwrap().len(), 1);
-            assert!(store.next_resource_id().await.unwrap() > 2);
+            assert!(store.reserve_resource_ids(1).await.unwrap() > 2);
         });
     }
 

@@ -8,7 +8,21 @@ use async_trait::async_trait;
 use futures::executor::block_on;
 use proptest::prelude::*;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::Value;
+
 use super::*;
+use crate::engine::provider::{
+    Created, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
+    Updated,
+};
+use crate::engine::state::{Action, Status};
+use crate::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, Store};
 use crate::engine::MemoryStore;
 use crate::engine::schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
 use crate::engine::services::{Clock, SeededRandom};
@@ -221,8 +235,8 @@ impl Store for CrashStore {
     ) -> Result<Vec<EventRecord>, StoreError> {
         self.inner.events(stack_id, after).await
     }
-    async fn next_resource_id(&self) -> Result<u64, StoreError> {
-        self.inner.next_resource_id().await
+    async fn reserve_resource_ids(&self, count: u64) -> Result<u64, StoreError> {
+        self.inner.reserve_resource_ids(count).await
     }
 }
 
