@@ -60,6 +60,12 @@ struct Live {
     created: Vec<String>,
     deleted: Vec<String>,
     creates: u64,
+    updates: u64,
+    suspended: Vec<String>,
+    resumed: Vec<String>,
+    /// Every provider call that changed something, in order: (operation, resource name,
+    /// physical id), operation one of `create`, `update`, `delete`.
+    log: Vec<(&'static str, String, String)>,
     next: u64,
 }
 
@@ -77,9 +83,24 @@ impl Counter {
                 type_name: "Test::Counter",
                 description: "counts",
                 properties: vec![
-                    PropertySchema::new("value", PropertyType::String, "a value"),
+                    PropertySchema::new("value", PropertyType::String, "a value")
+                        .update_allowed(),
                     PropertySchema::new("fail", PropertyType::Boolean, "fail the create"),
                     PropertySchema::new("checks", PropertyType::Integer, "checks before ready"),
+                    PropertySchema::new("fixed", PropertyType::String, "changing it replaces"),
+                    PropertySchema::new("locked", PropertyType::String, "immutable").immutable(),
+                    PropertySchema::new(
+                        "fail_update",
+                        PropertyType::Boolean,
+                        "fail an update to these properties",
+                    )
+                    .update_allowed(),
+                    PropertySchema::new(
+                        "replace_on_update",
+                        PropertyType::Boolean,
+                        "answer NeedsReplacement to an update to these properties",
+                    )
+                    .update_allowed(),
                 ],
                 attributes: vec![AttributeSchema {
                     name: "output",
@@ -130,6 +151,8 @@ impl ResourceProvider for Counter {
             (ctx.resource_name.to_string(), id.clone(), value),
         );
         live.created.push(ctx.resource_name.to_string());
+        live.log
+            .push(("create", ctx.resource_name.to_string(), id.clone()));
         let checks = properties
             .get("checks")
             .and_then(Value::as_u64)
@@ -168,6 +191,71 @@ impl ResourceProvider for Counter {
         }
     }
 
+    async fn update(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+        _old: &Properties,
+        new: &Properties,
+    ) -> Result<Updated, ProviderError> {
+        if new.get("fail_update") == Some(&Value::Bool(true)) {
+            return Err(ProviderError::Failed("update boom".to_string()));
+        }
+        if new.get("replace_on_update") == Some(&Value::Bool(true)) {
+            return Ok(Updated::NeedsReplacement {
+                reason: "the provider asked for a replacement".to_string(),
+            });
+        }
+        let mut live = self.live();
+        live.updates += 1;
+        let value = new
+            .get("value")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let Some(entry) = live.by_token.values_mut().find(|v| v.1 == physical_id) else {
+            return Err(ProviderError::NotFound(physical_id.to_string()));
+        };
+        entry.2 = value;
+        let name = entry.0.clone();
+        live.log.push(("update", name, physical_id.to_string()));
+        Ok(Updated::InPlace {
+            data: ResourceData::new(),
+            progress: Progress::Done,
+        })
+    }
+
+    async fn suspend(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+    ) -> Result<Progress, ProviderError> {
+        self.live().suspended.push(physical_id.to_string());
+        Ok(Progress::Done)
+    }
+
+    async fn resume(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+    ) -> Result<Progress, ProviderError> {
+        self.live().resumed.push(physical_id.to_string());
+        Ok(Progress::Done)
+    }
+
+    async fn check(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+    ) -> Result<(), ProviderError> {
+        let live = self.live();
+        if live.by_token.values().any(|v| v.1 == physical_id) {
+            Ok(())
+        } else {
+            Err(ProviderError::NotFound(physical_id.to_string()))
+        }
+    }
+
     async fn delete(
         &self,
         _ctx: &ResourceContext<'_>,
@@ -178,6 +266,11 @@ impl ResourceProvider for Counter {
         live.by_token.retain(|_, v| v.1 != physical_id);
         if live.by_token.len() < before {
             live.deleted.push(physical_id.to_string());
+            let name = physical_id
+                .rsplit_once('-')
+                .map_or(physical_id, |(n, _)| n)
+                .to_string();
+            live.log.push(("delete", name, physical_id.to_string()));
         }
         Ok(Progress::Done)
     }
@@ -301,6 +394,9 @@ fn request(template: &str) -> CreateRequest {
 }
 
 const HEAD: &str = "heat_template_version: 2018-08-31\n";
+
+mod props;
+mod update;
 
 #[test]
 fn the_driver_future_is_send() {

@@ -1,0 +1,3 @@
+//! Update, preview, rollback of updates, and the other stack actions.
+
+use super::*;
