@@ -42,7 +42,9 @@ impl Run {
                 continue;
             };
             let state = self.records[rec].record.state;
-            if state == State::new(action, Status::Complete) {
+            // Done during this operation (it is being resumed).
+            let done_now = self.resuming && self.records[rec].record.updated_at >= self.started;
+            if state == State::new(action, Status::Complete) && done_now {
                 let _ = queue.mark_done(nid(slot));
             } else if state == State::new(action, Status::InProgress)
                 && queue.mark_running(nid(slot)).is_ok()

@@ -241,7 +241,7 @@ impl Control {
         }
     }
 
-    fn request(&self, cancel: Cancel) {
+    pub(crate) fn request(&self, cancel: Cancel) {
         let v = match cancel {
             Cancel::No => 0,
             Cancel::Rollback => 1,

@@ -719,6 +719,7 @@ impl Engine {
             let mut run = self
                 .open(stack, control, matches!(drive, Drive::Delete))
                 .await?;
+            run.resuming = true;
             if matches!(drive, Drive::Update) {
                 let count = run.slots.len() as u64;
                 run.reserve(count).await?;
@@ -1008,6 +1009,7 @@ async fn drive_update_rollback(mut run: Run) -> Result<StackOutcome, EngineError
     run.timed_out = false;
     run.failure = None;
     run.cancelled = Cancel::No;
+    run.control.request(Cancel::No);
     restore_replaced(&mut run);
     run.commit().await?;
     let result = update_passes(&mut run).await?;

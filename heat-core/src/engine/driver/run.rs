@@ -258,6 +258,8 @@ pub(super) struct Run {
     pub(super) cancelled: Cancel,
     /// When the operation started (for the timeout).
     pub(super) started: Duration,
+    /// Whether the run resumes an interrupted operation.
+    pub(super) resuming: bool,
 }
 
 impl Run {
@@ -300,6 +302,7 @@ impl Run {
             timed_out: false,
             cancelled: Cancel::No,
             started,
+            resuming: false,
         };
         run.slots = run.build_slots();
         run.slot_index = run

@@ -21,13 +21,14 @@ use crate::engine::provider::{
     Created, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
     Updated,
 };
-use crate::engine::state::{Action, Status};
 use crate::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, Store};
 use crate::engine::MemoryStore;
 use crate::engine::schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
 use crate::engine::services::{Clock, SeededRandom};
 
-/// A virtual clock: `sleep` advances `now` by the duration and returns a ready future.
+/// A virtual clock: `sleep` advances `now` by the duration and returns a future that is
+/// ready after yielding once (so a test can run another future, e.g. a signaller, beside
+/// the engine on one thread with `futures::join!`).
 ///
 /// Sound for the driver because the driver is one future on one thread: a sleep is only
 /// ever awaited right before the provider call it delays, so advancing time at that moment
@@ -46,8 +47,22 @@ impl Clock for VirtualClock {
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         *self.now.lock().unwrap() += duration;
-        futures::future::ready(()).boxed()
+        yield_now().boxed()
     }
+}
+
+/// A future that is pending once (waking itself), then ready.
+fn yield_now() -> impl std::future::Future<Output = ()> + Send {
+    let mut yielded = false;
+    futures::future::poll_fn(move |cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
 }
 
 #[derive(Debug, Default)]
