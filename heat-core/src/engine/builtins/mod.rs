@@ -1,5 +1,8 @@
 //! Built-in, cloud-free resource types: `OS::Heat::None`, `OS::Heat::Value`,
-//! `OS::Heat::RandomString`, `OS::Heat::TestResource` and `OS::Heat::Delay`.
+//! `OS::Heat::RandomString`, `OS::Heat::TestResource`, `OS::Heat::Delay`, and the wait
+//! conditions ([`wait_condition`]): `AWS::CloudFormation::WaitConditionHandle`,
+//! `AWS::CloudFormation::WaitCondition`, `OS::Heat::WaitConditionHandle` and
+//! `OS::Heat::WaitCondition`.
 //!
 //! They have the properties, defaults, constraints, `update_allowed` flags and attributes of
 //! Heat's types of the same names, so the same templates run on both. They touch nothing
@@ -16,6 +19,7 @@ pub mod none;
 pub mod random_string;
 pub mod test_resource;
 pub mod value;
+pub mod wait_condition;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +36,7 @@ pub use none::NoneResource;
 pub use random_string::RandomStringResource;
 pub use test_resource::TestResource;
 pub use value::ValueResource;
+pub use wait_condition::{CfnWaitConditionHandle, HeatWaitConditionHandle, WaitConditionResource};
 
 /// Every built-in provider with the type name it implements, ready to be registered.
 pub fn providers() -> Vec<(&'static str, Arc<dyn ResourceProvider>)> {
@@ -44,6 +49,22 @@ pub fn providers() -> Vec<(&'static str, Arc<dyn ResourceProvider>)> {
         ),
         (test_resource::TYPE_NAME, Arc::new(TestResource::new())),
         (delay::TYPE_NAME, Arc::new(DelayResource::new())),
+        (
+            wait_condition::handle::CFN_HANDLE_TYPE,
+            Arc::new(CfnWaitConditionHandle::new()),
+        ),
+        (
+            wait_condition::condition::CFN_CONDITION_TYPE,
+            Arc::new(WaitConditionResource::cfn()),
+        ),
+        (
+            wait_condition::handle::HEAT_HANDLE_TYPE,
+            Arc::new(HeatWaitConditionHandle::new()),
+        ),
+        (
+            wait_condition::condition::HEAT_CONDITION_TYPE,
+            Arc::new(WaitConditionResource::heat()),
+        ),
     ]
 }
 
@@ -386,7 +407,11 @@ mod tests {
                 "OS::Heat::Value",
                 "OS::Heat::RandomString",
                 "OS::Heat::TestResource",
-                "OS::Heat::Delay"
+                "OS::Heat::Delay",
+                "AWS::CloudFormation::WaitConditionHandle",
+                "AWS::CloudFormation::WaitCondition",
+                "OS::Heat::WaitConditionHandle",
+                "OS::Heat::WaitCondition",
             ]
         );
         for (name, provider) in &list {
