@@ -21,8 +21,8 @@ pub use driver::{
     PlannedChange, StackOutcome, UpdateRequest,
 };
 pub use provider::{
-    Created, Peer, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
-    Updated,
+    Created, Peer, Progress, Properties, ProviderError, ResourceContext, ResourceData,
+    ResourceProvider, Updated,
 };
 pub use queue::{DependencyQueue, Edge, NodeId, NodeState, QueueBuilder, QueueCounts, QueueError};
 pub use registry::{ProviderRegistry, Resolved};

@@ -116,12 +116,20 @@ impl Run {
             let _ = queue.complete(nid(rec));
             return;
         }
-        if self.pause_at(rec, Hook::PreDelete, State::new(Action::Delete, Status::InProgress)) {
+        if self.pause_at(
+            rec,
+            Hook::PreDelete,
+            State::new(Action::Delete, Status::InProgress),
+        ) {
             self.deferred
                 .push((rec, rec, Op::HookWait(self.config().poll_interval)));
             return;
         }
-        self.transition(rec, State::new(Action::Delete, Status::InProgress), "state changed");
+        self.transition(
+            rec,
+            State::new(Action::Delete, Status::InProgress),
+            "state changed",
+        );
         let op = if snapshot {
             Op::Snapshot(physical_id)
         } else {
@@ -161,7 +169,11 @@ impl Run {
                     self.deleted(queue, rec);
                     return;
                 }
-                self.transition(rec, State::new(Action::Delete, Status::InProgress), "state changed");
+                self.transition(
+                    rec,
+                    State::new(Action::Delete, Status::InProgress),
+                    "state changed",
+                );
                 let pid = self.physical_id(rec);
                 self.deferred.push((node, rec, Op::Delete(pid)));
             }
@@ -196,7 +208,11 @@ impl Run {
 
     /// A resource is gone: `DELETE_COMPLETE`, the record removed.
     fn deleted(&mut self, queue: &mut DependencyQueue, rec: usize) {
-        self.transition(rec, State::new(Action::Delete, Status::Complete), "state changed");
+        self.transition(
+            rec,
+            State::new(Action::Delete, Status::Complete),
+            "state changed",
+        );
         self.remove_record(rec);
         let _ = queue.complete(nid(rec));
     }

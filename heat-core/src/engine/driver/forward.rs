@@ -261,9 +261,12 @@ impl Run {
 
     /// Whether the environment restricts an action on a resource.
     pub(super) fn restricted(&self, slot: usize, action: RestrictedAction) -> bool {
-        self.slots
-            .get(slot)
-            .is_some_and(|s| self.env.resource_registry.restricted_actions_for(&s.name).contains(&action))
+        self.slots.get(slot).is_some_and(|s| {
+            self.env
+                .resource_registry
+                .restricted_actions_for(&s.name)
+                .contains(&action)
+        })
     }
 
     /// Continues a slot once its properties can be evaluated.
@@ -312,7 +315,11 @@ impl Run {
                 };
                 self.records[rec].record.properties = properties;
                 self.records[rec].record.requires = self.requires_of(slot);
-                self.transition(rec, State::new(Action::Adopt, Status::InProgress), "state changed");
+                self.transition(
+                    rec,
+                    State::new(Action::Adopt, Status::InProgress),
+                    "state changed",
+                );
                 let data = self.records[rec].record.data.clone();
                 self.deferred.push((slot, rec, Op::Adopt(pid, data)));
             }
@@ -443,12 +450,20 @@ impl Run {
         record.deletion_policy = policy;
         record.target_properties = None;
         record.physical_id = None;
-        if self.pause_at(rec, Hook::PreCreate, State::new(Action::Create, Status::InProgress)) {
+        if self.pause_at(
+            rec,
+            Hook::PreCreate,
+            State::new(Action::Create, Status::InProgress),
+        ) {
             self.deferred
                 .push((slot, rec, Op::HookWait(self.config().poll_interval)));
             return;
         }
-        self.transition(rec, State::new(Action::Create, Status::InProgress), "state changed");
+        self.transition(
+            rec,
+            State::new(Action::Create, Status::InProgress),
+            "state changed",
+        );
         self.deferred.push((slot, rec, Op::Create(properties)));
     }
 
@@ -462,7 +477,11 @@ impl Run {
         record.physical_id = Some(ext.clone());
         record.deletion_policy = crate::template::model::DeletionPolicy::Retain;
         let data = record.data.clone();
-        self.transition(rec, State::new(Action::Adopt, Status::InProgress), "state changed");
+        self.transition(
+            rec,
+            State::new(Action::Adopt, Status::InProgress),
+            "state changed",
+        );
         self.deferred.push((slot, rec, Op::Adopt(ext, data)));
     }
 
@@ -475,13 +494,22 @@ impl Run {
         record.target_properties = Some(properties.clone());
         let old = record.properties.clone();
         let pid = record.physical_id.clone().unwrap_or_default();
-        if self.pause_at(rec, Hook::PreUpdate, State::new(Action::Update, Status::InProgress)) {
+        if self.pause_at(
+            rec,
+            Hook::PreUpdate,
+            State::new(Action::Update, Status::InProgress),
+        ) {
             self.deferred
                 .push((slot, rec, Op::HookWait(self.config().poll_interval)));
             return;
         }
-        self.transition(rec, State::new(Action::Update, Status::InProgress), "state changed");
-        self.deferred.push((slot, rec, Op::Update(pid, old, properties)));
+        self.transition(
+            rec,
+            State::new(Action::Update, Status::InProgress),
+            "state changed",
+        );
+        self.deferred
+            .push((slot, rec, Op::Update(pid, old, properties)));
     }
 
     /// When the environment sets `hook` on the record's resource: moves the record to

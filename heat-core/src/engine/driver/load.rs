@@ -105,11 +105,7 @@ pub(super) fn changed_immutable(old: &Loaded, new: &Loaded) -> Vec<String> {
     let mut out = Vec::new();
     for p in &new.template.parameters {
         let name = &p.name.value;
-        let immutable = p.immutable
-            || old
-                .template
-                .parameter(name)
-                .is_some_and(|o| o.immutable);
+        let immutable = p.immutable || old.template.parameter(name).is_some_and(|o| o.immutable);
         if !immutable {
             continue;
         }

@@ -350,7 +350,11 @@ impl Engine {
 
     /// Takes the stack's slot in the table of running operations: refused when an operation
     /// on it is already running in this engine.
-    fn claim(&self, stack_id: &str, name: &str) -> Result<(ActiveGuard, Arc<Control>), EngineError> {
+    fn claim(
+        &self,
+        stack_id: &str,
+        name: &str,
+    ) -> Result<(ActiveGuard, Arc<Control>), EngineError> {
         let mut map = self.lock_active();
         if map.contains_key(stack_id) {
             return Err(EngineError::Conflict(format!(

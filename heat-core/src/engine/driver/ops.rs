@@ -8,9 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::engine::provider::{ProviderError, ResourceContext, ResourceData};
 use crate::engine::state::{Action, State, Status};
-use crate::engine::store::{
-    Change, EventRecord, ResourceRecord, StackDefinition, StackRecord,
-};
+use crate::engine::store::{Change, EventRecord, ResourceRecord, StackDefinition, StackRecord};
 use crate::eval::{StaticResources, condition_enabled, evaluate};
 use crate::template::refs::collect;
 
@@ -323,8 +321,7 @@ impl Engine {
         } else {
             let Some(template) = request.template.clone() else {
                 return Err(EngineError::NotAllowed(
-                    "an update needs a template (or `existing` to keep the stored one)"
-                        .to_string(),
+                    "an update needs a template (or `existing` to keep the stored one)".to_string(),
                 ));
             };
             Ok(StackDefinition {
@@ -466,8 +463,9 @@ impl Engine {
                     stack.name
                 )));
             }
-            Drive::Resume if stack.state.action != Action::Suspend
-                && stack.state != State::new(Action::Resume, Status::Failed) =>
+            Drive::Resume
+                if stack.state.action != Action::Suspend
+                    && stack.state != State::new(Action::Resume, Status::Failed) =>
             {
                 return Err(EngineError::NotAllowed(format!(
                     "Stack {} is {}: only a suspended stack can be resumed",
@@ -644,7 +642,12 @@ impl Engine {
                 )));
             }
             record.hook = None;
-            let event = event_for(&record, record.state, &format!("Hook {hook} is cleared"), self);
+            let event = event_for(
+                &record,
+                record.state,
+                &format!("Hook {hook} is cleared"),
+                self,
+            );
             self.store
                 .apply(vec![Change::PutResource(record), Change::AddEvent(event)])
                 .await?;
@@ -745,7 +748,9 @@ impl Engine {
     /// fails the stack; outputs whose condition is false are left out.
     pub async fn outputs(&self, id: &str) -> Result<Vec<OutputValue>, EngineError> {
         let stack = self.live_stack(id).await?;
-        let run = self.open(stack, Arc::new(Control::default()), false).await?;
+        let run = self
+            .open(stack, Arc::new(Control::default()), false)
+            .await?;
         let mut out = Vec::new();
         for output in &run.template.outputs {
             let enabled = run.eval_in(&StaticResources::new(), |ctx| {
@@ -820,18 +825,27 @@ fn signal_summary(details: &Value) -> String {
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    let status = field("status").or_else(|| details.get("Status").and_then(Value::as_str).map(str::to_string));
-    let reason = field("reason").or_else(|| details.get("Reason").and_then(Value::as_str).map(str::to_string));
+    let status = field("status").or_else(|| {
+        details
+            .get("Status")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let reason = field("reason").or_else(|| {
+        details
+            .get("Reason")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     match (status, reason) {
         (Some(s), Some(r)) => format!("status {s} reason {r}"),
         (Some(s), None) => format!("status {s}"),
         _ => match details {
-            Value::Object(map) if !map.is_empty() => format!(
-                "{} ",
-                map.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-            .trim_end()
-            .to_string(),
+            Value::Object(map) if !map.is_empty() => {
+                format!("{} ", map.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .trim_end()
+                    .to_string()
+            }
             Value::Null => "no details".to_string(),
             other => {
                 let text = other.to_string();

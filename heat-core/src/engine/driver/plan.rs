@@ -169,13 +169,14 @@ impl Run {
                 let Some(&replaced) = changing.get(&r.name) else {
                     continue;
                 };
-                let entry_table = table
-                    .resources
-                    .entry(r.name.clone())
-                    .or_insert_with(|| StaticResource {
-                        reference: None,
-                        attributes: serde_json::Map::new(),
-                    });
+                let entry_table =
+                    table
+                        .resources
+                        .entry(r.name.clone())
+                        .or_insert_with(|| StaticResource {
+                            reference: None,
+                            attributes: serde_json::Map::new(),
+                        });
                 let mut touched = false;
                 if replaced {
                     entry_table.reference = Some(placeholder(&r.name, None));

@@ -605,7 +605,8 @@ impl Run {
             && !r.removed
         {
             r.removed = true;
-            self.pending.push(Change::RemoveResource { id: r.record.id });
+            self.pending
+                .push(Change::RemoveResource { id: r.record.id });
         }
     }
 

@@ -17,14 +17,14 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::*;
+use crate::engine::MemoryStore;
 use crate::engine::provider::{
     Created, Progress, Properties, ProviderError, ResourceContext, ResourceData, ResourceProvider,
     Updated,
 };
-use crate::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, Store};
-use crate::engine::MemoryStore;
 use crate::engine::schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
 use crate::engine::services::{Clock, SeededRandom};
+use crate::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, Store};
 
 /// A virtual clock: `sleep` advances `now` by the duration and returns a future that is
 /// ready after yielding once (so a test can run another future, e.g. a signaller, beside
@@ -67,6 +67,8 @@ fn yield_now() -> impl std::future::Future<Output = ()> + Send {
 
 #[derive(Debug, Default)]
 struct Live {
+    /// Create attempts per resource name (for `flaky`).
+    flaky: BTreeMap<String, u64>,
     /// Live resources by idempotency token: (resource name, physical id, value).
     by_token: BTreeMap<String, (String, String, String)>,
     /// Checks still to answer "not yet" per physical id.
@@ -98,11 +100,15 @@ impl Counter {
                 type_name: "Test::Counter",
                 description: "counts",
                 properties: vec![
-                    PropertySchema::new("value", PropertyType::String, "a value")
-                        .update_allowed(),
+                    PropertySchema::new("value", PropertyType::String, "a value").update_allowed(),
                     PropertySchema::new("fail", PropertyType::Boolean, "fail the create"),
                     PropertySchema::new("checks", PropertyType::Integer, "checks before ready"),
                     PropertySchema::new("fixed", PropertyType::String, "changing it replaces"),
+                    PropertySchema::new(
+                        "flaky",
+                        PropertyType::Integer,
+                        "fail the first N create calls with a retryable error",
+                    ),
                     PropertySchema::new("locked", PropertyType::String, "immutable").immutable(),
                     PropertySchema::new(
                         "fail_update",
@@ -146,6 +152,14 @@ impl ResourceProvider for Counter {
         ctx: &ResourceContext<'_>,
         properties: &Properties,
     ) -> Result<Created, ProviderError> {
+        if let Some(n) = properties.get("flaky").and_then(Value::as_u64) {
+            let mut live = self.live();
+            let seen = live.flaky.entry(ctx.resource_name.to_string()).or_default();
+            *seen += 1;
+            if *seen <= n {
+                return Err(ProviderError::Retryable(format!("busy ({seen})")));
+            }
+        }
         if properties.get("fail") == Some(&Value::Bool(true)) {
             return Err(ProviderError::Failed("boom".to_string()));
         }

@@ -52,7 +52,11 @@ fn an_update_in_place_keeps_the_physical_resource() {
     let after = current(&w, &created.id);
     assert_eq!(after["a"].physical_id, before["a"].physical_id);
     assert_eq!(after["a"].state.to_string(), "UPDATE_COMPLETE");
-    assert_eq!(after["b"].state.to_string(), "CREATE_COMPLETE", "b is unchanged");
+    assert_eq!(
+        after["b"].state.to_string(),
+        "CREATE_COMPLETE",
+        "b is unchanged"
+    );
     let a_id = after["a"].physical_id.clone().unwrap();
     assert_eq!(live_value(&w, &a_id).as_deref(), Some("two"));
     assert_eq!(w.counter.live().updates, 1);
@@ -81,7 +85,11 @@ fn a_replacement_is_created_before_the_old_one_is_deleted_and_dependents_follow(
     let pos = |op: &str, id: &str| log.iter().position(|e| e.0 == op && e.2 == id).unwrap();
     assert!(pos("create", &new_a) < pos("update", &old_b));
     assert!(pos("update", &old_b) < pos("delete", &old_a));
-    assert_eq!(w.records(&created.id).len(), 2, "the old record is cleaned up");
+    assert_eq!(
+        w.records(&created.id).len(),
+        2,
+        "the old record is cleaned up"
+    );
     assert_no_leak(&w, &created.id);
 }
 
@@ -93,7 +101,10 @@ fn added_removed_and_type_changed_resources() {
         "{HEAD}resources:\n  keep:\n    type: Test::Counter\n  gone:\n    type: Test::Counter\n    depends_on: keep\n  morph:\n    type: Test::Counter\n"
     ))))
     .unwrap();
-    let gone = current(&w, &created.id)["gone"].physical_id.clone().unwrap();
+    let gone = current(&w, &created.id)["gone"]
+        .physical_id
+        .clone()
+        .unwrap();
     let t = format!(
         "{HEAD}resources:\n  keep:\n    type: Test::Counter\n  new:\n    type: Test::Counter\n    properties: {{value: fresh}}\n  morph:\n    type: OS::Heat::None\n"
     );
@@ -129,13 +140,23 @@ fn the_preview_says_what_the_update_will_do_and_why() {
     let action = |n: &str| plan.change(n).unwrap().action;
     assert_eq!(action("a"), ChangeAction::Replace);
     assert!(
-        plan.change("a").unwrap().cause.as_deref().unwrap().contains("fixed"),
+        plan.change("a")
+            .unwrap()
+            .cause
+            .as_deref()
+            .unwrap()
+            .contains("fixed"),
         "{plan:?}"
     );
     assert_eq!(plan.change("a").unwrap().properties, vec!["fixed"]);
     assert_eq!(action("b"), ChangeAction::Update);
     assert!(
-        plan.change("b").unwrap().cause.as_deref().unwrap().contains("uses a"),
+        plan.change("b")
+            .unwrap()
+            .cause
+            .as_deref()
+            .unwrap()
+            .contains("uses a"),
         "{plan:?}"
     );
     assert_eq!(action("c"), ChangeAction::Unchanged);
@@ -173,16 +194,27 @@ fn a_failed_update_rolls_back_to_the_previous_template_restoring_replaced_resour
     assert_eq!(state(&outcome), "ROLLBACK_COMPLETE", "{outcome:?}");
     let after = current(&w, &created.id);
     assert_eq!(after.len(), 2, "{after:?}");
-    assert_eq!(after["a"].physical_id.as_deref(), Some(old_a.as_str()), "a restored");
+    assert_eq!(
+        after["a"].physical_id.as_deref(),
+        Some(old_a.as_str()),
+        "a restored"
+    );
     // b failed its update: like any failed resource it is replaced (by one pointing at the
     // restored a).
     let new_b = after["b"].physical_id.clone().unwrap();
     assert_ne!(new_b, old_b);
     assert_eq!(live_value(&w, &new_b).as_deref(), Some(old_a.as_str()));
-    assert_eq!(w.records(&created.id).len(), 2, "replacement and extra cleaned up");
+    assert_eq!(
+        w.records(&created.id).len(),
+        2,
+        "replacement and extra cleaned up"
+    );
     assert_no_leak(&w, &created.id);
     let stack = block_on(w.store.stack(&created.id)).unwrap().unwrap();
-    assert!(stack.template.contains("fixed: x"), "the previous template is back");
+    assert!(
+        stack.template.contains("fixed: x"),
+        "the previous template is back"
+    );
     assert!(stack.previous.is_none());
     let names: Vec<String> = events(&w, &created.id)
         .iter()
@@ -210,7 +242,10 @@ fn a_failed_update_without_rollback_stays_failed_and_the_next_update_replaces_th
     let created = block_on(engine.create_stack(request(&format!("{HEAD}{AB}")))).unwrap();
     let t = format!(
         "{HEAD}{}",
-        AB.replace("value: one, fixed: x", "value: two, fixed: x, fail_update: true")
+        AB.replace(
+            "value: one, fixed: x",
+            "value: two, fixed: x, fail_update: true"
+        )
     );
     let outcome = block_on(engine.update_stack(&created.id, update(&t))).unwrap();
     assert_eq!(state(&outcome), "UPDATE_FAILED", "{outcome:?}");
@@ -234,7 +269,10 @@ fn a_provider_can_ask_for_replacement() {
     let old = current(&w, &created.id)["a"].physical_id.clone();
     let t = format!(
         "{HEAD}{}",
-        AB.replace("value: one, fixed: x", "value: one, fixed: x, replace_on_update: true")
+        AB.replace(
+            "value: one, fixed: x",
+            "value: one, fixed: x, replace_on_update: true"
+        )
     );
     let outcome = block_on(engine.update_stack(&created.id, update(&t))).unwrap();
     assert_eq!(state(&outcome), "UPDATE_COMPLETE", "{outcome:?}");
@@ -254,7 +292,9 @@ fn restricted_actions_immutable_properties_and_immutable_parameters_are_refused(
     let mut req = update(&t);
     req.parameters.insert("p".to_string(), "y".to_string());
     match block_on(engine.update_stack(&created.id, req)) {
-        Err(EngineError::NotAllowed(m)) => assert!(m.contains("immutable") && m.contains('p'), "{m}"),
+        Err(EngineError::NotAllowed(m)) => {
+            assert!(m.contains("immutable") && m.contains('p'), "{m}")
+        }
         other => panic!("{other:?}"),
     }
     // An immutable property.
@@ -265,12 +305,16 @@ fn restricted_actions_immutable_properties_and_immutable_parameters_are_refused(
     assert!(outcome.reason.contains("locked"), "{outcome:?}");
     // restricted_actions: replace.
     let mut req = update(&t.replace("fixed: x", "fixed: y"));
-    req.environments =
-        vec!["resource_registry:\n  resources:\n    a:\n      restricted_actions: replace\n".to_string()];
+    req.environments = vec![
+        "resource_registry:\n  resources:\n    a:\n      restricted_actions: replace\n".to_string(),
+    ];
     let before = w.counter.live_ids();
     let outcome = block_on(engine.update_stack(&created.id, req)).unwrap();
     assert_eq!(state(&outcome), "UPDATE_FAILED");
-    assert!(outcome.reason.contains("replace is restricted"), "{outcome:?}");
+    assert!(
+        outcome.reason.contains("replace is restricted"),
+        "{outcome:?}"
+    );
     assert_eq!(w.counter.live_ids(), before, "nothing was replaced");
     // restricted_actions: update (on a fresh stack: a failed resource is replaced, not
     // updated).
@@ -278,10 +322,15 @@ fn restricted_actions_immutable_properties_and_immutable_parameters_are_refused(
     req.name = "fresh".to_string();
     let created = block_on(engine.create_stack(req)).unwrap();
     let mut req = update(&t.replace("value: one", "value: two"));
-    req.environments =
-        vec!["resource_registry:\n  resources:\n    \"*\":\n      restricted_actions: [update]\n".to_string()];
+    req.environments = vec![
+        "resource_registry:\n  resources:\n    \"*\":\n      restricted_actions: [update]\n"
+            .to_string(),
+    ];
     let outcome = block_on(engine.update_stack(&created.id, req)).unwrap();
-    assert!(outcome.reason.contains("update is restricted"), "{outcome:?}");
+    assert!(
+        outcome.reason.contains("update is restricted"),
+        "{outcome:?}"
+    );
     assert_eq!(w.counter.live().updates, 0);
 }
 
@@ -320,7 +369,9 @@ fn an_invalid_update_changes_nothing() {
     let engine = w.engine();
     let created = block_on(engine.create_stack(request(&format!("{HEAD}{AB}")))).unwrap();
     let before = events(&w, &created.id).len();
-    let bad = format!("{HEAD}resources:\n  a:\n    type: Test::Counter\n    properties: {{value: {{get_resource: nope}}}}\n");
+    let bad = format!(
+        "{HEAD}resources:\n  a:\n    type: Test::Counter\n    properties: {{value: {{get_resource: nope}}}}\n"
+    );
     assert!(matches!(
         block_on(engine.update_stack(&created.id, update(&bad))),
         Err(EngineError::Invalid(_))
@@ -459,9 +510,11 @@ fn a_failed_check_marks_the_resource_for_replacement() {
     assert_eq!(recs["a"].state.to_string(), "CHECK_FAILED");
     assert_eq!(recs["b"].state.to_string(), "CHECK_COMPLETE");
     // The next update (same template) replaces it.
-    let outcome =
-        block_on(engine.update_stack(&created.id, update(&format!("{HEAD}{AB}  n:\n    type: OS::Heat::None\n"))))
-            .unwrap();
+    let outcome = block_on(engine.update_stack(
+        &created.id,
+        update(&format!("{HEAD}{AB}  n:\n    type: OS::Heat::None\n")),
+    ))
+    .unwrap();
     assert_eq!(state(&outcome), "UPDATE_COMPLETE", "{outcome:?}");
     let recs = current(&w, &created.id);
     assert_ne!(recs["a"].physical_id.as_deref(), Some(a.as_str()));
@@ -479,7 +532,8 @@ fn a_pre_create_hook_pauses_until_signalled() {
     let engine = w.engine();
     let mut req = request(&format!("{HEAD}{AB}"));
     req.environments = vec![
-        "resource_registry:\n  resources:\n    b:\n      hooks: [pre-create, post-create]\n".to_string(),
+        "resource_registry:\n  resources:\n    b:\n      hooks: [pre-create, post-create]\n"
+            .to_string(),
     ];
     let op = block_on(engine.start_create(req)).unwrap();
     let stack_id = op.stack_id().to_string();
@@ -499,9 +553,16 @@ fn a_pre_create_hook_pauses_until_signalled() {
                 }
                 // A wrong hook is refused.
                 let wrong = engine
-                    .signal(&stack_id, "b", &serde_json::json!({"unset_hook": "pre-delete"}))
+                    .signal(
+                        &stack_id,
+                        "b",
+                        &serde_json::json!({"unset_hook": "pre-delete"}),
+                    )
                     .await;
-                assert!(matches!(wrong, Err(EngineError::NotAllowed(_))), "{wrong:?}");
+                assert!(
+                    matches!(wrong, Err(EngineError::NotAllowed(_))),
+                    "{wrong:?}"
+                );
                 engine
                     .signal(&stack_id, "b", &serde_json::json!({"unset_hook": hook}))
                     .await
@@ -542,7 +603,12 @@ fn abandon_keeps_the_resources_and_adopt_takes_them_back() {
     let data = block_on(engine.abandon_stack(&created.id)).unwrap();
     assert_eq!(data["name"], "s");
     assert_eq!(data["resources"]["a"]["type"], "Test::Counter");
-    assert!(block_on(w.store.stack(&created.id)).unwrap().unwrap().deleted);
+    assert!(
+        block_on(w.store.stack(&created.id))
+            .unwrap()
+            .unwrap()
+            .deleted
+    );
     assert_eq!(w.counter.live_ids(), live_before, "nothing deleted");
     let creates = w.counter.live().creates;
     let mut req = request(&t);
@@ -563,7 +629,10 @@ fn abandon_keeps_the_resources_and_adopt_takes_them_back() {
     let partial = serde_json::json!({"resources": {"a": {"resource_id": "a-1"}}});
     let outcome = block_on(engine.adopt_stack(req, &partial)).unwrap();
     assert_eq!(state(&outcome), "ADOPT_FAILED");
-    assert!(outcome.reason.contains("Resource ID was not provided"), "{outcome:?}");
+    assert!(
+        outcome.reason.contains("Resource ID was not provided"),
+        "{outcome:?}"
+    );
     assert!(matches!(
         block_on(engine.adopt_stack(request(&t), &serde_json::json!([]))),
         Err(EngineError::NotAllowed(_))
@@ -636,7 +705,11 @@ fn an_update_resumes_after_a_crash_without_duplicates() {
             let outcome = block_on(second.update_stack(&created.id, update(&t))).unwrap();
             assert_eq!(state(&outcome), "UPDATE_COMPLETE");
         } else {
-            assert_eq!(stack.state.to_string(), "UPDATE_COMPLETE", "crash at {crash_at}");
+            assert_eq!(
+                stack.state.to_string(),
+                "UPDATE_COMPLETE",
+                "crash at {crash_at}"
+            );
         }
         let recs = current(&w, &created.id);
         assert_eq!(recs.len(), 3);
@@ -661,4 +734,124 @@ fn outputs_follow_the_update() {
     let out = block_on(engine.outputs(&created.id)).unwrap();
     assert_eq!(out[0].value, Some(Value::String("two".to_string())));
     let _ = (Action::Update, Status::Complete);
+}
+
+fn wait_template(count: u32, timeout: u32) -> String {
+    format!(
+        "{HEAD}resources:\n  handle:\n    type: OS::Heat::WaitConditionHandle\n  wait:\n    type: OS::Heat::WaitCondition\n    properties:\n      handle: {{get_resource: handle}}\n      count: {count}\n      timeout: {timeout}\n  after:\n    type: Test::Counter\n    depends_on: wait\noutputs:\n  data: {{value: {{get_attr: [wait, data]}}}}\n"
+    )
+}
+
+#[test]
+fn a_wait_condition_completes_when_its_handle_is_signalled_enough() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let op = block_on(engine.start_create(request(&wait_template(2, 600)))).unwrap();
+    let stack_id = op.stack_id().to_string();
+    let store = w.store.clone();
+    let signaller = async {
+        let mut sent = 0;
+        while sent < 2 {
+            yield_now().await;
+            let records = store.resources(&stack_id).await.unwrap();
+            let ready = records
+                .iter()
+                .any(|r| r.name == "handle" && r.state.to_string() == "CREATE_COMPLETE");
+            if ready {
+                sent += 1;
+                engine
+                    .signal(
+                        &stack_id,
+                        "handle",
+                        &serde_json::json!({"status": "SUCCESS", "id": format!("n{sent}"), "data": format!("d{sent}")}),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    let (outcome, ()) = block_on(futures::future::join(op.run(), signaller));
+    let outcome = outcome.unwrap();
+    assert_eq!(state(&outcome), "CREATE_COMPLETE", "{outcome:?}");
+    let out = block_on(engine.outputs(&stack_id)).unwrap();
+    let data: Value =
+        serde_json::from_str(out[0].value.as_ref().unwrap().as_str().unwrap()).unwrap();
+    assert_eq!(data, serde_json::json!({"n1": "d1", "n2": "d2"}));
+    let signals: Vec<String> = events(&w, &stack_id)
+        .iter()
+        .filter(|e| e.resource_name == "handle" && e.state.action == Action::Signal)
+        .map(|e| e.reason.clone())
+        .collect();
+    assert_eq!(signals.len(), 2, "{signals:?}");
+    // `after` waited for the wait condition.
+    assert_eq!(w.counter.live().created, vec!["after"]);
+}
+
+#[test]
+fn a_wait_condition_fails_on_a_failure_signal_or_its_timeout() {
+    // Timeout (virtual time): nothing signals.
+    let mut w = World::new();
+    let engine = w.engine();
+    let outcome = block_on(engine.create_stack(request(&wait_template(1, 30)))).unwrap();
+    assert_eq!(state(&outcome), "CREATE_FAILED", "{outcome:?}");
+    assert!(
+        outcome.reason.contains("WaitConditionTimeout"),
+        "{outcome:?}"
+    );
+    assert!(w.counter.live().created.is_empty());
+    // FAILURE.
+    let mut w = World::new();
+    let engine = w.engine();
+    let op = block_on(engine.start_create(request(&wait_template(1, 600)))).unwrap();
+    let stack_id = op.stack_id().to_string();
+    let store = w.store.clone();
+    let signaller = async {
+        loop {
+            yield_now().await;
+            let records = store.resources(&stack_id).await.unwrap();
+            if records
+                .iter()
+                .any(|r| r.name == "handle" && r.physical_id.is_some())
+            {
+                engine
+                    .signal(
+                        &stack_id,
+                        "handle",
+                        &serde_json::json!({"status": "FAILURE", "reason": "disk full"}),
+                    )
+                    .await
+                    .unwrap();
+                break;
+            }
+        }
+    };
+    let (outcome, ()) = block_on(futures::future::join(op.run(), signaller));
+    let outcome = outcome.unwrap();
+    assert_eq!(state(&outcome), "CREATE_FAILED", "{outcome:?}");
+    assert!(outcome.reason.contains("disk full"), "{outcome:?}");
+    // A malformed signal is refused with the provider's message.
+    let bad = block_on(engine.signal(&stack_id, "handle", &serde_json::json!({"status": "MAYBE"})));
+    assert!(matches!(bad, Err(EngineError::NotAllowed(_))), "{bad:?}");
+}
+
+#[test]
+fn retryable_errors_are_retried_with_backoff_up_to_the_limit() {
+    // Two retryable failures: the default limit (2) absorbs them, with 1 s then 2 s waits.
+    let mut w = World::new();
+    let engine = w.engine();
+    let start = w.clock.now();
+    let t =
+        format!("{HEAD}resources:\n  a:\n    type: Test::Counter\n    properties: {{flaky: 2}}\n");
+    let outcome = block_on(engine.create_stack(request(&t))).unwrap();
+    assert_eq!(state(&outcome), "CREATE_COMPLETE", "{outcome:?}");
+    assert_eq!(w.counter.live().flaky["a"], 3);
+    assert!(w.clock.now() >= start + Duration::from_secs(3));
+    // Three: the third failure is final, and says it was retryable.
+    let mut w = World::new();
+    let engine = w.engine();
+    let outcome =
+        block_on(engine.create_stack(request(&t.replace("flaky: 2", "flaky: 3")))).unwrap();
+    assert_eq!(state(&outcome), "CREATE_FAILED", "{outcome:?}");
+    assert!(outcome.reason.contains("busy (3)"), "{outcome:?}");
+    assert_eq!(w.counter.live().flaky["a"], 3);
 }
