@@ -2,10 +2,13 @@
 //! [`provider::ResourceProvider`]s, concurrently, in dependency order, recording every
 //! transition in a [`store::Store`] before acting on it.
 //!
-//! Work in progress (issue 3): the contract types ([`state`], [`provider`], [`schema`],
-//! [`services`]) and the pure dependency queue come first; the async drive loop, the update
-//! planner and crash resume follow.
-
+//! - the contract: [`provider`] (what a resource type implements), [`schema`] (its properties
+//!   and attributes), [`services`] (clock and randomness the host injects), [`state`];
+//! - [`registry`]: providers by type through the environment's `resource_registry`;
+//! - [`queue`]: the pure scheduler; [`store`]: the persistence boundary;
+//! - [`driver`]: the [`Engine`] and its operations (create, update and its preview, delete,
+//!   rollback, suspend, resume, check, adopt, abandon, signals, cancel, crash resume);
+//! - [`builtins`]: cloud-free resource types.
 pub mod builtins;
 pub mod driver;
 pub mod provider;

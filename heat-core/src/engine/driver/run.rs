@@ -144,13 +144,16 @@ impl Fetch {
     }
 }
 
+/// A dependency of a watching provider: name, type, provider.
+type PeerDep = (String, String, Option<Arc<dyn ResourceProvider>>);
+
 /// Where a watching provider's peers come from: the store, re-read before the call.
 #[derive(Clone)]
 struct PeerSource {
     store: Arc<dyn Store>,
     stack_id: String,
-    /// The dependencies: name, type, provider.
-    deps: Vec<(String, String, Option<Arc<dyn ResourceProvider>>)>,
+    /// The dependencies.
+    deps: Vec<PeerDep>,
 }
 
 /// An owned [`ResourceContext`], so a step future can own it.

@@ -23,6 +23,8 @@ use crate::engine::provider::{
     Updated,
 };
 use crate::engine::schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
+#[allow(unused_imports)]
+use crate::engine::state::{Action, Status};
 use crate::engine::services::{Clock, SeededRandom};
 use crate::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, Store};
 

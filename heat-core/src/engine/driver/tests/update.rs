@@ -1,7 +1,6 @@
 //! Update, preview, rollback of updates, and the other stack actions.
 
 use super::*;
-use crate::engine::state::{Action, Status};
 
 fn update(template: &str) -> UpdateRequest {
     UpdateRequest {
