@@ -30,6 +30,9 @@ pub struct CheckOptions {
     /// The files the template reads with `get_file`, when the caller supplies them; `None`
     /// leaves `get_file` checked for shape only.
     pub files: Option<FilesMap>,
+    /// Resource types the caller knows beyond Heat's built-in ones (an engine's provider
+    /// registry): never reported as unknown.
+    pub known_types: Vec<String>,
 }
 
 /// The result of checking one template.
@@ -75,8 +78,10 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
 
     if let Some(template) = &parsed.template {
         let mut found = Vec::new();
+        let mut extra_resource_types = registry_types(&environment);
+        extra_resource_types.extend(options.known_types.iter().cloned());
         let validate_options = ValidateOptions {
-            extra_resource_types: registry_types(&environment),
+            extra_resource_types,
             max_resources_per_stack: options.limits.max_resources_per_stack,
             ..ValidateOptions::default()
         };

@@ -34,15 +34,23 @@ pub fn closest<'a, I>(name: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 3).max(1);
+    let length = name.chars().count();
+    let limit = (length / 3).max(1);
+    let lower = (!name.is_ascii()).then(|| name.to_lowercase());
     let mut best: Option<(usize, &'a str)> = None;
     for cand in candidates {
         if cand == name {
             continue;
         }
-        let d = if cand.to_lowercase() == lower {
+        let same_but_case = match &lower {
+            None if cand.is_ascii() => cand.eq_ignore_ascii_case(name),
+            _ => cand.to_lowercase() == name.to_lowercase(),
+        };
+        let d = if same_but_case {
             0
+        } else if cand.chars().count().abs_diff(length) > limit {
+            // The distance is at least the difference in length: too far.
+            continue;
         } else {
             edit_distance(name, cand)
         };

@@ -223,16 +223,34 @@ struct Inner {
     stacks: Vec<StackRecord>,
     resources: BTreeMap<u64, ResourceRecord>,
     events: Vec<EventRecord>,
+    /// Events kept per stack (the oldest are purged beyond it; `None`: keep all).
+    max_events_per_stack: Option<usize>,
+    /// Events held per stack.
+    event_counts: BTreeMap<String, usize>,
     next_event: u64,
     next_resource: u64,
     /// How many batches were applied (for tests of group commit).
     batches: u64,
 }
 
+/// Heat's `max_events_per_stack` default.
+pub const DEFAULT_MAX_EVENTS_PER_STACK: usize = 1000;
+
+/// Heat's `event_purge_batch_size` default: how many events beyond the limit go at once.
+const EVENT_PURGE_BATCH: usize = 200;
+
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store that keeps at most [`DEFAULT_MAX_EVENTS_PER_STACK`] events per stack
+    /// (Heat's `max_events_per_stack`: older events are purged, 200 at a time).
     pub fn new() -> MemoryStore {
-        MemoryStore::default()
+        MemoryStore::with_event_limit(Some(DEFAULT_MAX_EVENTS_PER_STACK))
+    }
+
+    /// An empty store keeping at most `limit` events per stack (`None`: all).
+    pub fn with_event_limit(limit: Option<usize>) -> MemoryStore {
+        let store = MemoryStore::default();
+        store.lock().max_events_per_stack = limit;
+        store
     }
 
     /// How many batches have been applied: the number of transactions a SQL store would
@@ -252,6 +270,36 @@ impl MemoryStore {
 }
 
 impl Inner {
+    /// Drops the oldest events of every stack over the limit, down to the limit minus a
+    /// purge batch (so purging is rare).
+    fn purge_events(&mut self) {
+        let Some(limit) = self.max_events_per_stack else {
+            return;
+        };
+        let over: BTreeMap<String, usize> = self
+            .event_counts
+            .iter()
+            .filter(|(_, n)| **n > limit)
+            .map(|(id, n)| (id.clone(), n - limit.saturating_sub(EVENT_PURGE_BATCH)))
+            .collect();
+        if over.is_empty() {
+            return;
+        }
+        let mut to_drop = over.clone();
+        self.events.retain(|e| match to_drop.get_mut(&e.stack_id) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        });
+        for (id, dropped) in over {
+            if let Some(n) = self.event_counts.get_mut(&id) {
+                *n -= dropped;
+            }
+        }
+    }
+
     /// Checks a batch against the current data without changing anything.
     fn validate(&self, changes: &[Change]) -> Result<(), StoreError> {
         let mut names: BTreeMap<&str, &str> = self
@@ -260,6 +308,15 @@ impl Inner {
             .filter(|s| !s.deleted)
             .map(|s| (s.name.as_str(), s.id.as_str()))
             .collect();
+        let batch_stacks: std::collections::HashSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::PutStack(s) => Some(s.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let known_stacks: std::collections::HashSet<&str> =
+            self.stacks.iter().map(|s| s.id.as_str()).collect();
         for change in changes {
             match change {
                 Change::PutStack(stack) if !stack.deleted => {
@@ -277,10 +334,8 @@ impl Inner {
                     }
                 }
                 Change::PutResource(resource) => {
-                    let stack_known = self.stacks.iter().any(|s| s.id == resource.stack_id)
-                        || changes
-                            .iter()
-                            .any(|c| matches!(c, Change::PutStack(s) if s.id == resource.stack_id));
+                    let stack_known = known_stacks.contains(resource.stack_id.as_str())
+                        || batch_stacks.contains(resource.stack_id.as_str());
                     if !stack_known {
                         return Err(StoreError::Missing(format!("stack {}", resource.stack_id)));
                     }
@@ -315,10 +370,15 @@ impl Store for MemoryStore {
                 Change::AddEvent(mut event) => {
                     inner.next_event += 1;
                     event.id = inner.next_event;
+                    *inner
+                        .event_counts
+                        .entry(event.stack_id.clone())
+                        .or_default() += 1;
                     inner.events.push(event);
                 }
             }
         }
+        inner.purge_events();
         inner.batches += 1;
         Ok(())
     }

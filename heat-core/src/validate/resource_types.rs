@@ -603,6 +603,10 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
         return;
     }
     let format = template.format();
+    // The suggestion for each unknown type, computed once per type (a stack of thousands of
+    // resources of one custom type must not pay an edit-distance search per resource).
+    let mut suggestions: std::collections::HashMap<&str, Option<String>> =
+        std::collections::HashMap::new();
     for res in &template.resources {
         let ty = res.ty.value.as_str();
         // A missing or non-string type is a structure error already.
@@ -643,11 +647,14 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
                         res.name.value
                     ),
                 );
-                let candidates: Vec<&str> = match &options.known_resource_types {
-                    Some(list) => list.iter().map(String::as_str).collect(),
-                    None => HEAT_RESOURCE_TYPES.to_vec(),
-                };
-                d = d.with_hint(match names::did_you_mean(ty, candidates) {
+                let suggestion = suggestions.entry(ty).or_insert_with(|| {
+                    let candidates: Vec<&str> = match &options.known_resource_types {
+                        Some(list) => list.iter().map(String::as_str).collect(),
+                        None => HEAT_RESOURCE_TYPES.to_vec(),
+                    };
+                    names::did_you_mean(ty, candidates)
+                });
+                d = d.with_hint(match suggestion.clone() {
                     Some(s) => s,
                     None => "checked offline against Heat's built-in types: if an \
                              environment's resource_registry maps this type, pass that \

@@ -52,6 +52,7 @@ pub(super) fn load(
             contents: definition.files.clone(),
             ..FilesMap::default()
         }),
+        known_types: registry.types().into_iter().map(str::to_string).collect(),
     };
     let report = check(
         &SourceFile {
@@ -127,4 +128,30 @@ pub(super) fn overlay(
     let mut out = old.clone();
     out.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
     out
+}
+
+/// Loads a stored definition for an operation that evaluates nothing (delete, abandon): the
+/// template is parsed but not validated, the environment merged (hooks still apply),
+/// parameters left unbound. A template that no longer parses gives an empty one: the
+/// records alone say what exists and in which order to delete it.
+pub(super) fn load_light(limits: &Limits, definition: &StackDefinition) -> Loaded {
+    let parsed = crate::template::parse(&definition.template, limits);
+    let template = parsed.template.unwrap_or_else(|| {
+        Template::new(
+            crate::template::version::Version::Hot20130523,
+            crate::span::Span::default(),
+        )
+    });
+    let envs: Vec<Environment> = definition
+        .environments
+        .iter()
+        .enumerate()
+        .map(|(i, text)| Environment::parse(&format!("environment-{i}"), text, limits).0)
+        .collect();
+    let (env, _) = merge_with(envs, |name| template.parameter(name).map(|p| p.ty.clone()));
+    Loaded {
+        template,
+        env,
+        params: ParameterValues::new(),
+    }
 }

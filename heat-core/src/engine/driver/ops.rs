@@ -12,7 +12,7 @@ use crate::engine::store::{Change, EventRecord, ResourceRecord, StackDefinition,
 use crate::eval::{StaticResources, condition_enabled, evaluate};
 use crate::template::refs::collect;
 
-use super::load::{Loaded, changed_immutable, load, overlay};
+use super::load::{Loaded, changed_immutable, load, load_light, overlay};
 use super::run::{Mode, Run, fetch_attributes, new_uuid};
 use super::{
     ActiveGuard, Cancel, Control, CreateRequest, DEFAULT_TIMEOUT_MINS, Engine, EngineError,
@@ -119,17 +119,15 @@ impl Engine {
         &self,
         stack: StackRecord,
         control: Arc<Control>,
-        tolerant: bool,
+        light: bool,
     ) -> Result<Run, EngineError> {
-        let loaded = match self.loaded(&stack.definition()) {
-            Ok(l) => l,
-            // A stack whose stored template no longer loads (a provider went away) can still
-            // be deleted: the records know what exists and in which order.
-            Err(_) if tolerant => self.loaded(&StackDefinition {
-                template: "heat_template_version: 2013-05-23\n".to_string(),
-                ..StackDefinition::default()
-            })?,
-            Err(e) => return Err(e),
+        // Delete and abandon evaluate nothing: no validation (and a stack whose template no
+        // longer validates, e.g. a provider went away, can still be deleted: the records
+        // know what exists and in which order).
+        let loaded = if light {
+            load_light(&self.config.limits, &stack.definition())
+        } else {
+            self.loaded(&stack.definition())?
         };
         let records = self.store.resources(&stack.id).await?;
         Ok(Run::new(self.clone(), control, stack, loaded, records))

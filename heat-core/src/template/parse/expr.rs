@@ -221,14 +221,19 @@ fn is_hot_function_here(name: &str, ctx: &ExprContext) -> bool {
 /// `None` when no function stands out (`get_vm_id` may well be data, e.g. a Mistral task).
 fn intended_function(name: &str, candidates: &[&'static str]) -> Option<&'static str> {
     let lower = name.to_lowercase();
+    let length = name.chars().count();
     let mut best: Option<(usize, &'static str)> = None;
     for cand in candidates.iter().copied() {
-        let d = if cand.to_lowercase() == lower {
+        let limit = if cand.len() >= 8 { 2 } else { 1 };
+        let d = if cand.eq_ignore_ascii_case(&lower) {
             0
+        } else if cand.len().abs_diff(length) > limit {
+            // The distance is at least the difference in length (function names are
+            // ASCII).
+            continue;
         } else {
             crate::names::edit_distance(name, cand)
         };
-        let limit = if cand.len() >= 8 { 2 } else { 1 };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
@@ -257,6 +262,32 @@ fn intended_function(name: &str, candidates: &[&'static str]) -> Option<&'static
 
 /// HOT: a one-key map whose key is not a function but looks like a misspelt one is data, as
 /// in Heat; warn, since the author most likely meant the call.
+/// [`intended_function`] against the HOT functions of the context, remembered per thread
+/// (the same keys repeat across thousands of resources; the answer depends only on the key,
+/// the version and whether this is a condition).
+fn cached_intended_function(name: &str, ctx: &ExprContext) -> Option<&'static str> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    type Cache = HashMap<(String, crate::template::version::Version, bool), Option<&'static str>>;
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
+    }
+    let key = (name.to_string(), ctx.version, ctx.in_condition);
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).copied()) {
+        return hit;
+    }
+    let found = intended_function(name, &hot_function_names(ctx));
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        // Bounded: a template of random keys must not grow it without end.
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
+        cache.insert(key, found);
+    });
+    found
+}
+
 fn check_hot_typo(key: &Key, ctx: &ExprContext, diags: &mut Vec<Diagnostic>) {
     let name = key.name.as_str();
     if name.starts_with("Fn::")
@@ -266,7 +297,7 @@ fn check_hot_typo(key: &Key, ctx: &ExprContext, diags: &mut Vec<Diagnostic>) {
     {
         return;
     }
-    let Some(func) = intended_function(name, &hot_function_names(ctx)) else {
+    let Some(func) = cached_intended_function(name, ctx) else {
         return;
     };
     let hint = format!("did you mean {func}?");
