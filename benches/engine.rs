@@ -33,6 +33,7 @@ fn run_once(runtime: &tokio::runtime::Runtime, n: usize, template: &str) {
         n,
         template.len(),
         None,
+        false,
     );
     runtime
         .block_on(support::create_and_delete(&engine, template.to_string()))

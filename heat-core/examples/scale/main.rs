@@ -97,6 +97,10 @@ struct Args {
     /// resource; `OS::Heat::TestResource` (replaced by the test provider) avoids it.
     #[arg(long, default_value = support::TYPE_NAME)]
     type_name: String,
+    /// Sleep on tokio's timer alone (1 ms resolution, every sleep rounded up) instead of the
+    /// precise clock that finishes each wait by yielding until its deadline.
+    #[arg(long)]
+    coarse_timer: bool,
 }
 
 /// A `kB` field of `/proc/self/status` (`VmHWM`, `VmRSS`), `None` where there is none.
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         n,
         template_bytes,
         args.concurrency,
+        !args.coarse_timer,
     );
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -284,7 +289,14 @@ mod tests {
         let dag = Dag::generate(Shape::Random, 300, 10, 5);
         let provider = Arc::new(LatencyResource::new());
         let text = dag.to_hot(TYPE_NAME);
-        let engine = engine(provider.clone(), TYPE_NAME, dag.len(), text.len(), None);
+        let engine = engine(
+            provider.clone(),
+            TYPE_NAME,
+            dag.len(),
+            text.len(),
+            None,
+            false,
+        );
         let start = tokio::time::Instant::now();
         let created = engine
             .create_stack(CreateRequest {
@@ -316,7 +328,7 @@ mod tests {
         let text = dag.to_hot(TYPE_NAME);
         let provider = Arc::new(LatencyResource::new());
         let limit = NonZeroUsize::new(3);
-        let engine = engine(provider, TYPE_NAME, dag.len(), text.len(), limit);
+        let engine = engine(provider, TYPE_NAME, dag.len(), text.len(), limit, false);
         let start = tokio::time::Instant::now();
         let timings = create_and_delete(&engine, text).await.unwrap();
         assert!(timings.create > Duration::ZERO);

@@ -607,6 +607,7 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
     // resources of one custom type must not pay an edit-distance search per resource).
     let mut suggestions: std::collections::HashMap<&str, Option<String>> =
         std::collections::HashMap::new();
+    let mut known_types: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     for res in &template.resources {
         let ty = res.ty.value.as_str();
         // A missing or non-string type is a structure error already.
@@ -636,7 +637,10 @@ pub fn check(template: &Template, options: &ValidateOptions, diags: &mut Vec<Dia
                 }
             }
             Format::Hot | Format::HeatCfn => {
-                if is_known_heat_type(ty, options) {
+                let known = *known_types
+                    .entry(ty)
+                    .or_insert_with(|| is_known_heat_type(ty, options));
+                if known {
                     continue;
                 }
                 let mut d = Diagnostic::warning(

@@ -23,9 +23,9 @@ use crate::engine::provider::{
     Updated,
 };
 use crate::engine::schema::{AttributeSchema, PropertySchema, PropertyType, ResourceSchema};
+use crate::engine::services::{Clock, SeededRandom};
 #[allow(unused_imports)]
 use crate::engine::state::{Action, Status};
-use crate::engine::services::{Clock, SeededRandom};
 use crate::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, Store};
 
 /// A virtual clock: `sleep` advances `now` by the duration and returns a future that is
