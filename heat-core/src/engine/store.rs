@@ -7,7 +7,7 @@
 //! on nothing before the batch that records its intent has been applied.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,6 +50,8 @@ pub struct StackRecord {
     /// During an update (and its rollback): the definition the stack had before it, what a
     /// rollback returns to. `None` otherwise.
     pub previous: Option<StackDefinition>,
+    /// Counts the stack's operations (and rollbacks): increased each time one starts.
+    pub operation: u64,
 }
 
 /// What a stack is made from: template, files, environments and parameter values.
@@ -124,6 +126,9 @@ pub struct ResourceRecord {
     pub target_properties: Option<Properties>,
     /// The hook (`pre-create`, ...) the resource is paused at, until a signal clears it.
     pub hook: Option<String>,
+    /// The stack operation ([`StackRecord::operation`]) of the last transition: tells a
+    /// resumed engine what already happened in the operation it resumes.
+    pub operation: u64,
     /// When it last changed (engine clock).
     pub updated_at: Duration,
 }
@@ -152,8 +157,9 @@ pub struct EventRecord {
 pub enum Change {
     /// Inserts or replaces a stack (by id).
     PutStack(StackRecord),
-    /// Inserts or replaces a resource (by id).
-    PutResource(ResourceRecord),
+    /// Inserts or replaces a resource (by id). Shared: an in-memory store keeps the same
+    /// allocation the engine holds (one copy of each record, not two).
+    PutResource(Arc<ResourceRecord>),
     /// Removes a resource record (after its deletion, or when a replaced one is cleaned up).
     RemoveResource {
         /// The record's id.
@@ -198,7 +204,7 @@ pub trait Store: Send + Sync {
     async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError>;
 
     /// The resource records of a stack, by id order.
-    async fn resources(&self, stack_id: &str) -> Result<Vec<ResourceRecord>, StoreError>;
+    async fn resources(&self, stack_id: &str) -> Result<Vec<Arc<ResourceRecord>>, StoreError>;
 
     /// A stack's events with an id greater than `after` (all with `None`), in order.
     async fn events(
@@ -221,7 +227,7 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     stacks: Vec<StackRecord>,
-    resources: BTreeMap<u64, ResourceRecord>,
+    resources: BTreeMap<u64, Arc<ResourceRecord>>,
     events: Vec<EventRecord>,
     /// Events kept per stack (the oldest are purged beyond it; `None`: keep all).
     max_events_per_stack: Option<usize>,
@@ -406,14 +412,12 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn resources(&self, stack_id: &str) -> Result<Vec<ResourceRecord>, StoreError> {
-        Ok(self
-            .lock()
-            .resources
-            .values()
-            .filter(|r| r.stack_id == stack_id)
-            .cloned()
-            .collect())
+    async fn resources(&self, stack_id: &str) -> Result<Vec<Arc<ResourceRecord>>, StoreError> {
+        let inner = self.lock();
+        let mine = || inner.resources.values().filter(|r| r.stack_id == stack_id);
+        let mut out = Vec::with_capacity(mine().count());
+        out.extend(mine().cloned());
+        Ok(out)
     }
 
     async fn events(
@@ -461,6 +465,7 @@ mod tests {
             updated_at: Duration::ZERO,
             deleted: false,
             previous: None,
+            operation: 0,
         }
     }
 
@@ -481,6 +486,7 @@ mod tests {
             requires: Vec::new(),
             target_properties: None,
             hook: None,
+            operation: 0,
             updated_at: Duration::ZERO,
         }
     }
@@ -505,8 +511,8 @@ mod tests {
             store
                 .apply(vec![
                     Change::PutStack(stack("s1", "web")),
-                    Change::PutResource(resource(1, "s1", "a")),
-                    Change::PutResource(resource(2, "s1", "b")),
+                    Change::PutResource(Arc::new(resource(1, "s1", "a"))),
+                    Change::PutResource(Arc::new(resource(2, "s1", "b"))),
                     Change::AddEvent(event("s1", "a", running)),
                     Change::AddEvent(event("s1", "b", running)),
                 ])
@@ -532,7 +538,7 @@ mod tests {
             // Second stack with the same live name, plus other changes: all refused.
             let err = store
                 .apply(vec![
-                    Change::PutResource(resource(5, "s1", "x")),
+                    Change::PutResource(Arc::new(resource(5, "s1", "x"))),
                     Change::PutStack(stack("s2", "web")),
                 ])
                 .await
@@ -542,7 +548,7 @@ mod tests {
             assert_eq!(store.batches(), 1);
             // A resource of an unknown stack is refused.
             let err = store
-                .apply(vec![Change::PutResource(resource(6, "nope", "x"))])
+                .apply(vec![Change::PutResource(Arc::new(resource(6, "nope", "x")))])
                 .await
                 .unwrap_err();
             assert!(matches!(err, StoreError::Missing(_)));
@@ -583,18 +589,18 @@ mod tests {
             store
                 .apply(vec![
                     Change::PutStack(stack("s1", "web")),
-                    Change::PutResource(r.clone()),
+                    Change::PutResource(Arc::new(r.clone())),
                 ])
                 .await
                 .unwrap();
             r.physical_id = Some("phys-1".into());
             r.state = State::new(Action::Create, Status::Complete);
             store
-                .apply(vec![Change::PutResource(r.clone())])
+                .apply(vec![Change::PutResource(Arc::new(r.clone()))])
                 .await
                 .unwrap();
             let got = store.resources("s1").await.unwrap();
-            assert_eq!(got, vec![r]);
+            assert_eq!(got, vec![Arc::new(r)]);
             store
                 .apply(vec![Change::RemoveResource { id: 1 }])
                 .await

@@ -43,7 +43,8 @@ impl Run {
             };
             let state = self.records[rec].record.state;
             // Done during this operation (it is being resumed).
-            let done_now = self.resuming && self.records[rec].record.updated_at >= self.started;
+            let done_now =
+                self.resuming && self.records[rec].record.operation == self.stack.operation;
             if state == State::new(action, Status::Complete) && done_now {
                 let _ = queue.mark_done(nid(slot));
             } else if state == State::new(action, Status::InProgress)

@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use crate::engine::provider::{Progress, ProviderError};
 use crate::engine::queue::{DependencyQueue, Edge, QueueBuilder};
 use crate::engine::state::{Action, State, Status};
@@ -93,6 +95,18 @@ impl Run {
             return;
         };
         let Some(physical_id) = r.record.physical_id.clone() else {
+            let create_issued = r.record.state == State::new(Action::Create, Status::InProgress)
+                && !r.record.idempotency_token.is_empty()
+                && r.record.hook.is_none()
+                && r.provider.is_some();
+            if create_issued {
+                // The engine stopped after asking for this create and before recording the
+                // physical id: the resource may exist. Repeat the create with the same token
+                // (the provider hands back what it made) to learn the id, then delete it.
+                let properties = r.record.properties.clone();
+                self.deferred.push((rec, rec, Op::Create(properties)));
+                return;
+            }
             // Nothing exists remotely.
             self.remove_record(rec);
             let _ = queue.complete(nid(rec));
@@ -143,12 +157,19 @@ impl Run {
         &mut self,
         queue: &mut DependencyQueue,
         (node, rec, kind, result): Finished,
-        _mode: Mode,
+        mode: Mode,
     ) {
         match (kind, result) {
+            (_, Ok(Reply::Created(created))) => {
+                let record = Arc::make_mut(&mut self.records[rec].record);
+                record.physical_id = Some(created.physical_id);
+                record.data = created.data;
+                self.put_record(rec);
+                self.begin_backward(queue, rec, mode);
+            }
             (_, Ok(Reply::Progress(progress))) => self.after_delete(queue, rec, progress),
             (_, Ok(Reply::Snapshot(data))) => {
-                self.records[rec].record.data.extend(data);
+                Arc::make_mut(&mut self.records[rec].record).data.extend(data);
                 self.put_record(rec);
                 let pid = self.physical_id(rec);
                 self.deferred.push((node, rec, Op::Delete(pid)));
@@ -158,13 +179,19 @@ impl Run {
                 self.deferred.push((node, rec, Op::Delete(pid)));
             }
             (OpKind::Delete, Err(ProviderError::NotFound(_))) => self.deleted(queue, rec),
+            // The repeated create (to learn an unrecorded physical id) failed: then the
+            // interrupted one made nothing either.
+            (OpKind::Create, Err(_)) => {
+                self.remove_record(rec);
+                let _ = queue.complete(nid(rec));
+            }
             (_, Ok(Reply::Hook(hook))) => {
                 if hook.is_some() {
                     self.deferred
                         .push((node, rec, Op::HookWait(self.config().poll_interval)));
                     return;
                 }
-                let held = self.records[rec].record.hook.take();
+                let held = Arc::make_mut(&mut self.records[rec].record).hook.take();
                 if held.as_deref() == Some(Hook::PostDelete.name()) {
                     self.deleted(queue, rec);
                     return;

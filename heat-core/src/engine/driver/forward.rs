@@ -11,6 +11,8 @@
 //!   alone, updated in place, or replaced by a new record created before the old one is
 //!   cleaned up.
 
+use std::sync::Arc;
+
 use crate::engine::provider::{Progress, Properties, Updated};
 use crate::engine::queue::{DependencyQueue, QueueBuilder};
 use crate::engine::schema::{self, UpdateKind};
@@ -99,6 +101,21 @@ impl Run {
                 continue;
             }
             if mode == Mode::Update {
+                // A resource that failed in this very operation before the engine stopped:
+                // the operation has failed (as it would have without the stop), it is not
+                // tried again.
+                if self.resuming && s == Status::Failed && record.operation == self.stack.operation {
+                    let _ = queue.fail(id);
+                    queue.stop();
+                    self.failure.get_or_insert_with(|| {
+                        format!(
+                            "Resource {} failed: {}: {}",
+                            a.as_str(),
+                            record.name,
+                            record.status_reason
+                        )
+                    });
+                }
                 continue;
             }
             match (a, s) {
@@ -313,8 +330,8 @@ impl Run {
                     );
                     return;
                 };
-                self.records[rec].record.properties = properties;
-                self.records[rec].record.requires = self.requires_of(slot);
+                Arc::make_mut(&mut self.records[rec].record).properties = properties;
+                Arc::make_mut(&mut self.records[rec].record).requires = self.requires_of(slot);
                 self.transition(
                     rec,
                     State::new(Action::Adopt, Status::InProgress),
@@ -339,7 +356,7 @@ impl Run {
                 if let Some(rec) = self.slots[slot].current {
                     let requires = self.requires_of(slot);
                     let policy = self.slots[slot].policy;
-                    let record = &mut self.records[rec].record;
+                    let record = Arc::make_mut(&mut self.records[rec].record);
                     if record.requires != requires || record.deletion_policy != policy {
                         record.requires = requires;
                         record.deletion_policy = policy;
@@ -443,7 +460,7 @@ impl Run {
         let token = new_token(&self.engine.services);
         let requires = self.requires_of(slot);
         let policy = self.slots[slot].policy;
-        let record = &mut self.records[rec].record;
+        let record = Arc::make_mut(&mut self.records[rec].record);
         record.idempotency_token = token;
         record.properties = properties.clone();
         record.requires = requires;
@@ -471,7 +488,7 @@ impl Run {
     /// never created, and retained on delete.
     fn start_external(&mut self, slot: usize, rec: usize, properties: Properties, ext: String) {
         let requires = self.requires_of(slot);
-        let record = &mut self.records[rec].record;
+        let record = Arc::make_mut(&mut self.records[rec].record);
         record.properties = properties;
         record.requires = requires;
         record.physical_id = Some(ext.clone());
@@ -489,7 +506,7 @@ impl Run {
     /// the update, or pauses at a `pre-update` hook.
     fn start_update(&mut self, slot: usize, rec: usize, properties: Properties) {
         let token = new_token(&self.engine.services);
-        let record = &mut self.records[rec].record;
+        let record = Arc::make_mut(&mut self.records[rec].record);
         record.idempotency_token = token;
         record.target_properties = Some(properties.clone());
         let old = record.properties.clone();
@@ -519,7 +536,7 @@ impl Run {
         if !self.env.resource_registry.has_hook(&name, hook) {
             return false;
         }
-        self.records[rec].record.hook = Some(hook.name().to_string());
+        Arc::make_mut(&mut self.records[rec].record).hook = Some(hook.name().to_string());
         self.transition(
             rec,
             state,
@@ -546,17 +563,17 @@ impl Run {
         match result {
             Ok(Reply::Fetched(table)) => self.evaluated(queue, slot, &table, mode),
             Ok(Reply::Created(created)) => {
-                let record = &mut self.records[rec].record;
+                let record = Arc::make_mut(&mut self.records[rec].record);
                 record.physical_id = Some(created.physical_id);
                 record.data = created.data;
                 self.after_forward(queue, slot, rec, Action::Create, created.progress);
             }
             Ok(Reply::Updated(Updated::InPlace { data, progress })) => {
-                self.records[rec].record.data = data;
+                Arc::make_mut(&mut self.records[rec].record).data = data;
                 self.after_forward(queue, slot, rec, Action::Update, progress);
             }
             Ok(Reply::Updated(Updated::NeedsReplacement { reason })) => {
-                let record = &mut self.records[rec].record;
+                let record = Arc::make_mut(&mut self.records[rec].record);
                 let properties = record.target_properties.take().unwrap_or_default();
                 // Back to where it was: the old resource is untouched and cleaned up later.
                 record.state = State::new(Action::Update, Status::Complete);
@@ -573,7 +590,7 @@ impl Run {
             Ok(Reply::Snapshot(_)) => {}
             Err(e) => {
                 if kind == OpKind::Update {
-                    self.records[rec].record.target_properties = None;
+                    Arc::make_mut(&mut self.records[rec].record).target_properties = None;
                 }
                 self.fail(queue, slot, rec, action, &e.to_string());
             }
@@ -610,7 +627,7 @@ impl Run {
                 if action == Action::Update {
                     let requires = self.requires_of(slot);
                     let policy = self.slots[slot].policy;
-                    let record = &mut self.records[rec].record;
+                    let record = Arc::make_mut(&mut self.records[rec].record);
                     if let Some(target) = record.target_properties.take() {
                         record.properties = target;
                     }
@@ -651,7 +668,7 @@ impl Run {
                     "the stack {} stopped while the resource was paused at its hook",
                     self.stack.state.action.as_str()
                 );
-                self.records[rec].record.hook = None;
+                Arc::make_mut(&mut self.records[rec].record).hook = None;
                 self.fail(queue, slot, rec, action, &reason);
                 return;
             }
@@ -659,7 +676,7 @@ impl Run {
                 .push((slot, rec, Op::HookWait(self.config().poll_interval)));
             return;
         }
-        self.records[rec].record.hook = None;
+        Arc::make_mut(&mut self.records[rec].record).hook = None;
         let record = &self.records[rec].record;
         let is_post = held.as_deref().is_some_and(|h| h.starts_with("post-"));
         if is_post {

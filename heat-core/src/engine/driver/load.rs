@@ -131,24 +131,21 @@ pub(super) fn overlay(
 }
 
 /// Loads a stored definition for an operation that evaluates nothing (delete, abandon): the
-/// template is parsed but not validated, the environment merged (hooks still apply),
-/// parameters left unbound. A template that no longer parses gives an empty one: the
-/// records alone say what exists and in which order to delete it.
+/// environment only (hooks still apply); the template is not even parsed, since the records
+/// alone say what exists and in which order to delete it (and a stack whose template no
+/// longer validates, e.g. a provider went away, can still be deleted).
 pub(super) fn load_light(limits: &Limits, definition: &StackDefinition) -> Loaded {
-    let parsed = crate::template::parse(&definition.template, limits);
-    let template = parsed.template.unwrap_or_else(|| {
-        Template::new(
-            crate::template::version::Version::Hot20130523,
-            crate::span::Span::default(),
-        )
-    });
+    let template = Template::new(
+        crate::template::version::Version::Hot20130523,
+        crate::span::Span::default(),
+    );
     let envs: Vec<Environment> = definition
         .environments
         .iter()
         .enumerate()
         .map(|(i, text)| Environment::parse(&format!("environment-{i}"), text, limits).0)
         .collect();
-    let (env, _) = merge_with(envs, |name| template.parameter(name).map(|p| p.ty.clone()));
+    let (env, _) = merge_with(envs, |_| None);
     Loaded {
         template,
         env,

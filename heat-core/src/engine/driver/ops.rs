@@ -153,6 +153,7 @@ impl Engine {
             updated_at: now,
             deleted: false,
             previous: None,
+            operation: 1,
         }
     }
 
@@ -248,6 +249,8 @@ impl Engine {
     ) -> Result<Operation, EngineError> {
         let (guard, control) = self.claim(&stack.id, &stack.name)?;
         let mut run = Run::new(self.clone(), control, stack, loaded, Vec::new());
+        run.records.reserve_exact(run.slots.len());
+        run.pending.reserve(run.slots.len() + 2);
         run.reserve(run.slots.len() as u64).await?;
         run.pending.push(Change::PutStack(run.stack.clone()));
         for slot in 0..run.slots.len() {
@@ -258,8 +261,8 @@ impl Engine {
                 return Err(EngineError::Internal("no record id reserved".to_string()));
             };
             if let Some((id, data)) = adopted.get(&run.slots[slot].name) {
-                run.records[rec].record.physical_id = Some(id.clone());
-                run.records[rec].record.data = data.clone();
+                Arc::make_mut(&mut run.records[rec].record).physical_id = Some(id.clone());
+                Arc::make_mut(&mut run.records[rec].record).data = data.clone();
                 run.put_record(rec);
             }
         }
@@ -639,7 +642,7 @@ impl Engine {
                      (it is not paused at it)"
                 )));
             }
-            record.hook = None;
+            Arc::make_mut(&mut record).hook = None;
             let event = event_for(
                 &record,
                 record.state,
@@ -683,7 +686,7 @@ impl Engine {
             }
             Err(e) => return Err(EngineError::NotAllowed(e.to_string())),
         };
-        record.data = data;
+        Arc::make_mut(&mut record).data = data;
         let summary = signal_summary(details);
         let event = event_for(
             &record,
@@ -1001,7 +1004,7 @@ async fn drive_update(mut run: Run) -> Result<StackOutcome, EngineError> {
             let engine = run.engine.clone();
             let control = run.control.clone();
             let stack = run.stack.clone();
-            let records: Vec<ResourceRecord> = run
+            let records: Vec<Arc<ResourceRecord>> = run
                 .records
                 .into_iter()
                 .filter(|r| !r.removed)
@@ -1053,19 +1056,30 @@ fn restore_replaced(run: &mut Run) {
         let Some(old_id) = run.records[cur].record.replaces else {
             continue;
         };
+        // Only a newer record replacing an older one is undone: after the swap the older
+        // record "replaces" the newer one, which must not be swapped back when a resumed
+        // engine runs this again.
+        if old_id > run.records[cur].record.id {
+            continue;
+        }
         let Some(&old) = index.get(&old_id) else {
             continue;
         };
         let usable = {
             let o = &run.records[old];
-            !o.removed && o.record.physical_id.is_some() && o.record.state.status != Status::Failed
+            // A healthy resource: not failed, not being (or already) deleted by a clean-up
+            // the engine was resuming.
+            !o.removed
+                && o.record.physical_id.is_some()
+                && o.record.state.status == Status::Complete
+                && o.record.state.action != Action::Delete
         };
         if !usable {
             continue;
         }
         let cur_id = run.records[cur].record.id;
-        run.records[cur].record.replaces = None;
-        run.records[old].record.replaces = Some(cur_id);
+        Arc::make_mut(&mut run.records[cur].record).replaces = None;
+        Arc::make_mut(&mut run.records[old].record).replaces = Some(cur_id);
         run.slots[slot].current = Some(old);
         run.put_record(cur);
         run.put_record(old);

@@ -73,7 +73,8 @@ pub(super) struct Slot {
 
 /// One resource record of the stack, current or awaiting clean-up.
 pub(super) struct Rec {
-    pub(super) record: ResourceRecord,
+    /// Shared with an in-memory store (changed copy-on-write).
+    pub(super) record: Arc<ResourceRecord>,
     pub(super) provider: Option<Arc<dyn ResourceProvider>>,
     /// Gone from the store (deleted, or never stored and dropped).
     pub(super) removed: bool,
@@ -272,7 +273,7 @@ impl Run {
         control: Arc<Control>,
         stack: StackRecord,
         loaded: Loaded,
-        records: Vec<ResourceRecord>,
+        records: Vec<Arc<ResourceRecord>>,
     ) -> Run {
         let Loaded {
             template,
@@ -403,7 +404,7 @@ impl Run {
 
     /// Loads the stack's records and picks each enabled slot's current one: of the records
     /// of a name, the one no other record replaces (the newest when several).
-    pub(super) fn set_records(&mut self, records: Vec<ResourceRecord>) {
+    pub(super) fn set_records(&mut self, records: Vec<Arc<ResourceRecord>>) {
         let replaced: BTreeSet<u64> = records.iter().filter_map(|r| r.replaces).collect();
         self.records = records
             .into_iter()
@@ -479,10 +480,11 @@ impl Run {
             requires: Vec::new(),
             target_properties: None,
             hook: None,
+            operation: self.stack.operation,
             updated_at: self.now(),
         };
         self.records.push(Rec {
-            record,
+            record: Arc::new(record),
             provider: s.provider.clone(),
             removed: false,
         });
@@ -547,6 +549,9 @@ impl Run {
 
     /// Moves the stack to a state: the record and the event go into the pending batch.
     pub(super) fn set_stack(&mut self, state: State, reason: &str) {
+        if state.status == Status::InProgress && state != self.stack.state {
+            self.stack.operation += 1;
+        }
         self.stack.state = state;
         self.stack.status_reason = reason.to_string();
         self.stack.updated_at = self.now();
@@ -561,10 +566,12 @@ impl Run {
         let Some(r) = self.records.get_mut(rec) else {
             return;
         };
-        let record = &mut r.record;
+        let operation = self.stack.operation;
+        let record = Arc::make_mut(&mut r.record);
         record.state = state;
         record.status_reason = reason.to_string();
         record.updated_at = now;
+        record.operation = operation;
         let event = EventRecord {
             id: 0,
             stack_id: record.stack_id.clone(),
@@ -574,7 +581,7 @@ impl Run {
             reason: reason.to_string(),
             at: now,
         };
-        self.pending.push(Change::PutResource(record.clone()));
+        self.pending.push(Change::PutResource(r.record.clone()));
         self.pending.push(Change::AddEvent(event));
     }
 
@@ -898,7 +905,7 @@ async fn run_op(
             let hook = records
                 .into_iter()
                 .find(|r| Some(r.id) == record_id)
-                .and_then(|r| r.hook);
+                .and_then(|r| r.hook.clone());
             Ok(Reply::Hook(hook))
         }
         other => {

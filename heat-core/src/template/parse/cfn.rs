@@ -157,7 +157,9 @@ pub(crate) fn parse_cfn(
         }
     }
     if let Some((key, node)) = section("Resources") {
-        for (name, def) in section_entries(key, node, !aws, diags) {
+        let entries = section_entries(key, node, !aws, diags);
+        template.resources.reserve_exact(entries.len());
+        for (name, def) in entries {
             if name.name.starts_with(FOR_EACH) && tf.language_extensions {
                 skipped_loop(name, "resources", diags);
                 continue;
@@ -200,7 +202,9 @@ pub(crate) fn parse_cfn(
         );
     }
     if let Some((key, node)) = section("Outputs") {
-        for (name, def) in section_entries(key, node, !aws, diags) {
+        let entries = section_entries(key, node, !aws, diags);
+        template.resources.reserve_exact(entries.len());
+        for (name, def) in entries {
             if name.name.starts_with(FOR_EACH) && tf.language_extensions {
                 skipped_loop(name, "outputs", diags);
                 continue;

@@ -145,7 +145,9 @@ pub(crate) fn parse_hot(
         template.conditions = parse_conditions(key, node, version, diags);
     }
     if let Some((key, node)) = resources {
-        for (name, def) in section_entries(key, node, true, diags) {
+        let entries = section_entries(key, node, true, diags);
+        template.resources.reserve_exact(entries.len());
+        for (name, def) in entries {
             template
                 .resources
                 .push(parse_resource(name, def, version, diags));

@@ -349,7 +349,7 @@ impl Store for CrashStore {
     async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError> {
         self.inner.stacks(include_deleted).await
     }
-    async fn resources(&self, stack_id: &str) -> Result<Vec<ResourceRecord>, StoreError> {
+    async fn resources(&self, stack_id: &str) -> Result<Vec<Arc<ResourceRecord>>, StoreError> {
         self.inner.resources(stack_id).await
     }
     async fn events(
@@ -405,7 +405,11 @@ impl World {
     }
 
     fn records(&self, stack_id: &str) -> Vec<ResourceRecord> {
-        block_on(self.store.resources(stack_id)).unwrap()
+        block_on(self.store.resources(stack_id))
+            .unwrap()
+            .into_iter()
+            .map(|r| (*r).clone())
+            .collect()
     }
 
     fn recorded_ids(&self, stack_id: &str) -> BTreeSet<String> {
