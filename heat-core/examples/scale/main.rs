@@ -25,7 +25,7 @@
 //!   (`--latency-ms 0`), where there is no lower bound to compare with;
 //! - `peak_rss_kib`: the process's peak resident set (`VmHWM` in `/proc/self/status`),
 //!   `null` where that file does not exist;
-//! - then `concurrency` (`null`: unlimited), `latency_ms`, `seed`, `edges`, `depth` (most
+//! - then `concurrency` (the limit used; `null`: unlimited), `latency_ms`, `seed`, `edges`, `depth` (most
 //!   resources on one path), `template_bytes`, `start_rss_kib` (`VmRSS` before anything
 //!   was built), `type_name`;
 //! - and where the create's time went, as the provider saw it: `create_first_call_s` (from
@@ -45,6 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use heat_core::engine::EngineConfig;
 use serde_json::{Value, json};
 
 #[path = "support.rs"]
@@ -86,9 +87,10 @@ struct Args {
     /// The provider latency of each create and delete, in milliseconds (0 to 3,600,000).
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     latency_ms: u64,
-    /// At most this many resource steps at once (default: unlimited).
+    /// At most this many resource steps at once (default: the engine's default, 64; 0: no
+    /// limit).
     #[arg(long)]
-    concurrency: Option<NonZeroUsize>,
+    concurrency: Option<usize>,
     /// The seed of the random shape.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -122,12 +124,17 @@ fn main() -> ExitCode {
     let template = dag.to_hot(&args.type_name);
     let template_bytes = template.len();
     let provider = Arc::new(support::LatencyResource::new());
+    // The engine's default limit unless told (0: no limit).
+    let concurrency = match args.concurrency {
+        None => EngineConfig::default().concurrency,
+        Some(c) => NonZeroUsize::new(c),
+    };
     let engine = support::engine(
         provider.clone(),
         &args.type_name,
         n,
         template_bytes,
-        args.concurrency,
+        concurrency,
         !args.coarse_timer,
     );
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -180,7 +187,7 @@ fn main() -> ExitCode {
         "critical_path_s": critical.as_secs_f64(),
         "makespan_ratio": ratio(timings.create),
         "peak_rss_kib": proc_status_kib("VmHWM"),
-        "concurrency": args.concurrency.map(NonZeroUsize::get),
+        "concurrency": concurrency.map(NonZeroUsize::get),
         "latency_ms": args.latency_ms,
         "seed": args.seed,
         "edges": dag.edges(),
