@@ -156,7 +156,7 @@ pub struct EventRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     /// Inserts or replaces a stack (by id).
-    PutStack(StackRecord),
+    PutStack(Box<StackRecord>),
     /// Inserts or replaces a resource (by id). Shared: an in-memory store keeps the same
     /// allocation the engine holds (one copy of each record, not two).
     PutResource(Arc<ResourceRecord>),
@@ -362,8 +362,8 @@ impl Store for MemoryStore {
             match change {
                 Change::PutStack(stack) => {
                     match inner.stacks.iter_mut().find(|s| s.id == stack.id) {
-                        Some(existing) => *existing = stack,
-                        None => inner.stacks.push(stack),
+                        Some(existing) => *existing = *stack,
+                        None => inner.stacks.push(*stack),
                     }
                 }
                 Change::PutResource(resource) => {
@@ -510,7 +510,7 @@ mod tests {
             let running = State::new(Action::Create, Status::InProgress);
             store
                 .apply(vec![
-                    Change::PutStack(stack("s1", "web")),
+                    Change::PutStack(Box::new(stack("s1", "web"))),
                     Change::PutResource(Arc::new(resource(1, "s1", "a"))),
                     Change::PutResource(Arc::new(resource(2, "s1", "b"))),
                     Change::AddEvent(event("s1", "a", running)),
@@ -532,14 +532,14 @@ mod tests {
         block_on(async {
             let store = MemoryStore::new();
             store
-                .apply(vec![Change::PutStack(stack("s1", "web"))])
+                .apply(vec![Change::PutStack(Box::new(stack("s1", "web")))])
                 .await
                 .unwrap();
             // Second stack with the same live name, plus other changes: all refused.
             let err = store
                 .apply(vec![
                     Change::PutResource(Arc::new(resource(5, "s1", "x"))),
-                    Change::PutStack(stack("s2", "web")),
+                    Change::PutStack(Box::new(stack("s2", "web"))),
                 ])
                 .await
                 .unwrap_err();
@@ -548,7 +548,9 @@ mod tests {
             assert_eq!(store.batches(), 1);
             // A resource of an unknown stack is refused.
             let err = store
-                .apply(vec![Change::PutResource(Arc::new(resource(6, "nope", "x")))])
+                .apply(vec![Change::PutResource(Arc::new(resource(
+                    6, "nope", "x",
+                )))])
                 .await
                 .unwrap_err();
             assert!(matches!(err, StoreError::Missing(_)));
@@ -561,15 +563,15 @@ mod tests {
             let store = MemoryStore::new();
             let mut old = stack("s1", "web");
             store
-                .apply(vec![Change::PutStack(old.clone())])
+                .apply(vec![Change::PutStack(Box::new(old.clone()))])
                 .await
                 .unwrap();
             old.deleted = true;
             old.state = State::new(Action::Delete, Status::Complete);
             store
                 .apply(vec![
-                    Change::PutStack(old),
-                    Change::PutStack(stack("s2", "web")),
+                    Change::PutStack(Box::new(old)),
+                    Change::PutStack(Box::new(stack("s2", "web"))),
                 ])
                 .await
                 .unwrap();
@@ -588,7 +590,7 @@ mod tests {
             let mut r = resource(1, "s1", "a");
             store
                 .apply(vec![
-                    Change::PutStack(stack("s1", "web")),
+                    Change::PutStack(Box::new(stack("s1", "web"))),
                     Change::PutResource(Arc::new(r.clone())),
                 ])
                 .await

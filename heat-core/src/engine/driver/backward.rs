@@ -169,7 +169,9 @@ impl Run {
             }
             (_, Ok(Reply::Progress(progress))) => self.after_delete(queue, rec, progress),
             (_, Ok(Reply::Snapshot(data))) => {
-                Arc::make_mut(&mut self.records[rec].record).data.extend(data);
+                Arc::make_mut(&mut self.records[rec].record)
+                    .data
+                    .extend(data);
                 self.put_record(rec);
                 let pid = self.physical_id(rec);
                 self.deferred.push((node, rec, Op::Delete(pid)));

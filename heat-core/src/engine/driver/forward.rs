@@ -104,7 +104,8 @@ impl Run {
                 // A resource that failed in this very operation before the engine stopped:
                 // the operation has failed (as it would have without the stop), it is not
                 // tried again.
-                if self.resuming && s == Status::Failed && record.operation == self.stack.operation {
+                if self.resuming && s == Status::Failed && record.operation == self.stack.operation
+                {
                     let _ = queue.fail(id);
                     queue.stop();
                     self.failure.get_or_insert_with(|| {

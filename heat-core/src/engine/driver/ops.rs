@@ -252,7 +252,8 @@ impl Engine {
         run.records.reserve_exact(run.slots.len());
         run.pending.reserve(run.slots.len() + 2);
         run.reserve(run.slots.len() as u64).await?;
-        run.pending.push(Change::PutStack(run.stack.clone()));
+        run.pending
+            .push(Change::PutStack(Box::new(run.stack.clone())));
         for slot in 0..run.slots.len() {
             if !run.slots[slot].enabled {
                 continue;
@@ -983,7 +984,8 @@ async fn drive_update(mut run: Run) -> Result<StackOutcome, EngineError> {
             };
             if !rollback || run.stack.previous.is_none() {
                 run.stack.previous = None;
-                run.pending.push(Change::PutStack(run.stack.clone()));
+                run.pending
+                    .push(Change::PutStack(Box::new(run.stack.clone())));
                 run.commit().await?;
                 return Ok(run.outcome());
             }

@@ -555,7 +555,8 @@ impl Run {
         self.stack.state = state;
         self.stack.status_reason = reason.to_string();
         self.stack.updated_at = self.now();
-        self.pending.push(Change::PutStack(self.stack.clone()));
+        self.pending
+            .push(Change::PutStack(Box::new(self.stack.clone())));
         self.stack_event();
     }
 
