@@ -1064,6 +1064,11 @@ fn restore_replaced(run: &mut Run) {
         if old_id > run.records[cur].record.id {
             continue;
         }
+        // Only replacements made by the failed update are undone, not the ones this
+        // rollback made itself before the engine stopped (when it is resumed).
+        if run.records[cur].record.operation == run.stack.operation {
+            continue;
+        }
         let Some(&old) = index.get(&old_id) else {
             continue;
         };
