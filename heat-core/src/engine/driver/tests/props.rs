@@ -15,6 +15,12 @@
 use super::*;
 use crate::engine::state::{Action, State, Status};
 
+/// Cases per property on DAGs of up to 40 resources.
+const CASES: u32 = 128;
+
+/// Cases of the property on DAGs of up to 200 resources.
+const LARGE_CASES: u32 = 8;
+
 /// The most dependencies one resource draws.
 const MAX_DEPS: usize = 3;
 
@@ -248,14 +254,18 @@ fn raw_res() -> impl Strategy<Value = RawRes> {
 }
 
 fn raw_change() -> impl Strategy<Value = RawChange> {
-    (0u8..10, proptest::bool::weighted(0.3), any::<u16>(), picks()).prop_map(
-        |(fate, new_deps, key, picks)| RawChange {
+    (
+        0u8..10,
+        proptest::bool::weighted(0.3),
+        any::<u16>(),
+        picks(),
+    )
+        .prop_map(|(fate, new_deps, key, picks)| RawChange {
             fate,
             new_deps,
             key,
             picks,
-        },
-    )
+        })
 }
 
 /// Dependencies drawn among the resources placed before.
@@ -438,9 +448,9 @@ impl Tap {
 impl Store for Tap {
     async fn apply(&self, changes: Vec<Change>) -> Result<(), StoreError> {
         let index = self.applied.fetch_add(1, Ordering::SeqCst);
-        let rollback = changes.iter().any(|c| {
-            matches!(c, Change::PutStack(s) if s.state.action == Action::Rollback)
-        });
+        let rollback = changes
+            .iter()
+            .any(|c| matches!(c, Change::PutStack(s) if s.state.action == Action::Rollback));
         if rollback {
             self.rollback_at.lock().unwrap().get_or_insert(index);
         }
@@ -455,7 +465,7 @@ impl Store for Tap {
     async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError> {
         self.inner.stacks(include_deleted).await
     }
-    async fn resources(&self, stack_id: &str) -> Result<Vec<ResourceRecord>, StoreError> {
+    async fn resources(&self, stack_id: &str) -> Result<Vec<Arc<ResourceRecord>>, StoreError> {
         self.inner.resources(stack_id).await
     }
     async fn events(
@@ -499,17 +509,6 @@ fn stack_state(w: &World, id: &str) -> String {
         .to_string()
 }
 
-/// Physical ids of the current records, by resource name.
-fn current_ids(w: &World, id: &str) -> BTreeMap<String, String> {
-    let records = w.records(id);
-    let replaced: BTreeSet<u64> = records.iter().filter_map(|r| r.replaces).collect();
-    records
-        .into_iter()
-        .filter(|r| !replaced.contains(&r.id))
-        .filter_map(|r| Some((r.name, r.physical_id?)))
-        .collect()
-}
-
 /// The provider's call log from position `from` on.
 fn log_since(w: &World, from: usize) -> Vec<(&'static str, String, String)> {
     w.counter.live().log[from..].to_vec()
@@ -542,10 +541,18 @@ fn check_settled(
             )));
         };
         let Some(pid) = rec.physical_id.clone() else {
-            return Err(TestCaseError::fail(format!("r{} has no physical id", r.name)));
+            return Err(TestCaseError::fail(format!(
+                "r{} has no physical id",
+                r.name
+            )));
         };
-        prop_assert_eq!(rec.state.status, Status::Complete, "r{} {}", r.name, rec.state);
-        prop_assert!(rec.replaces.is_none(), "r{} still replaces {:?}", r.name, rec.replaces);
+        prop_assert_eq!(
+            rec.state.status,
+            Status::Complete,
+            "r{} {}",
+            r.name,
+            rec.state
+        );
         ids.insert(rname(r.name), pid);
     }
     let values = t.values();
@@ -574,7 +581,10 @@ fn check_settled(
             .push((id.as_str(), value.as_str()));
     }
     prop_assert_eq!(
-        live_names.keys().map(|k| k.to_string()).collect::<BTreeSet<_>>(),
+        live_names
+            .keys()
+            .map(|k| k.to_string())
+            .collect::<BTreeSet<_>>(),
         t.names(),
         "live {:?}\n{}",
         live_names,
@@ -585,7 +595,12 @@ fn check_settled(
         let entries = &live_names[name.as_str()];
         prop_assert_eq!(entries.len(), 1, "duplicated {}: {:?}", name, entries);
         prop_assert_eq!(entries[0].0, ids[&name].as_str(), "live id of {}", name);
-        prop_assert_eq!(entries[0].1, values[&r.name].as_str(), "live value of {}", name);
+        prop_assert_eq!(
+            entries[0].1,
+            values[&r.name].as_str(),
+            "live value of {}",
+            name
+        );
     }
     Ok(ids)
 }
@@ -626,7 +641,11 @@ fn check_delete_order(events: &[EventRecord], t: &Tpl) -> Result<(), TestCaseErr
     for r in &t.res {
         let start = event_ids(events, &rname(r.name), "DELETE_IN_PROGRESS");
         prop_assert_eq!(start.len(), 1, "r{} DELETE_IN_PROGRESS", r.name);
-        for dependent in t.res.iter().filter(|x| x.deps.iter().any(|d| d.0 == r.name)) {
+        for dependent in t
+            .res
+            .iter()
+            .filter(|x| x.deps.iter().any(|d| d.0 == r.name))
+        {
             let done = event_ids(events, &rname(dependent.name), "DELETE_COMPLETE");
             prop_assert_eq!(done.len(), 1, "r{} DELETE_COMPLETE", dependent.name);
             prop_assert!(
@@ -666,11 +685,23 @@ fn check_update_log(
         let new_id = &after[&name];
         match classes[&r.name] {
             Class::Unchanged => {
-                prop_assert!(calls.is_empty(), "{} is unchanged: {:?}\n{}", name, calls, ctx());
+                prop_assert!(
+                    calls.is_empty(),
+                    "{} is unchanged: {:?}\n{}",
+                    name,
+                    calls,
+                    ctx()
+                );
                 prop_assert_eq!(new_id, &before[&name]);
             }
             Class::Updated => {
-                prop_assert_eq!(new_id, &before[&name], "{} updated in place\n{}", name, ctx());
+                prop_assert_eq!(
+                    new_id,
+                    &before[&name],
+                    "{} updated in place\n{}",
+                    name,
+                    ctx()
+                );
                 prop_assert_eq!((count("create"), count("delete")), (0, 0), "{}", name);
                 if crashed {
                     prop_assert!(count("update") >= 1, "{} not updated\n{}", name, ctx());
@@ -784,8 +815,7 @@ fn tainted(a: &Tpl, failing: Option<(usize, Failing)>) -> BTreeSet<usize> {
     if let Some((name, Failing::InPlace)) = failing {
         out.insert(name);
         for r in &a.res {
-            if r
-                .deps
+            if r.deps
                 .iter()
                 .any(|(d, via)| *via == Via::Ref && out.contains(d))
             {
@@ -807,7 +837,14 @@ fn check_rolled_back(
     before: &BTreeMap<String, String>,
 ) -> Result<(), TestCaseError> {
     let state = stack_state(w, stack_id);
-    prop_assert_eq!(state, "ROLLBACK_COMPLETE", "A:\n{}B:\n{}{:?}", a, b, failing);
+    prop_assert_eq!(
+        state,
+        "ROLLBACK_COMPLETE",
+        "A:\n{}B:\n{}{:?}",
+        a,
+        b,
+        failing
+    );
     let ids = check_settled(w, stack_id, a)?;
     let tainted = tainted(a, failing);
     for r in a.res.iter().filter(|r| !tainted.contains(&r.name)) {
@@ -829,7 +866,7 @@ fn check_rolled_back(
 // -- the properties --------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
 
     /// Create runs dependencies first, delete runs dependents first (properties 1 and 2).
     #[test]
@@ -905,38 +942,46 @@ proptest! {
             }
         }
     }
-
-    /// An update from A to B leaves exactly B, doing to each resource what the templates
-    /// call for, replacements created before the old resources are deleted (property 4).
-    #[test]
-    fn an_update_leaves_exactly_the_new_template((a, b) in updates(40)) {
-        let mut w = World::new();
-        let created = create(&mut w, &a, false);
-        prop_assert_eq!(created.state.to_string(), "CREATE_COMPLETE");
-        let before = check_settled(&w, &created.id, &a)?;
-        let mark = w.counter.live().log.len();
-        let first_event = block_on(w.store.events(&created.id, None)).unwrap().last().unwrap().id;
-        let engine = w.engine();
-        let outcome = block_on(engine.update_stack(&created.id, update_request(&b))).unwrap();
-        prop_assert_eq!(outcome.state.to_string(), "UPDATE_COMPLETE", "{:?}\nA:\n{}B:\n{}", outcome, a, b);
-        let after = check_settled(&w, &created.id, &b)?;
-        check_update_log(&a, &b, &log_since(&w, mark), &before, &after, false)?;
-        let events = block_on(w.store.events(&created.id, Some(first_event))).unwrap();
-        check_update_order(&events, &b)?;
-    }
 }
 
-/// An update crashing after `crash_frac` of its batches, then resumed, ends as the same
-/// update does without a crash (property 5).
-fn crash_during_update(a: &Tpl, b: &Tpl, crash_frac: f64) -> Result<(), TestCaseError> {
-    // How many batches the update takes, on a world of its own.
+/// Property 4, then 5: the update from `a` to `b` leaves exactly `b`, doing to each resource
+/// what the templates call for (then the stack is deleted in `b`'s reverse order); the same
+/// update crashing after `crash_frac` of its batches, then resumed, ends the same way.
+fn update_then_crash(a: &Tpl, b: &Tpl, crash_frac: f64) -> Result<(), TestCaseError> {
+    // Without a crash, on a world of its own (counting the update's batches).
     let total = {
         let mut w = World::new();
         let created = create(&mut w, a, false);
+        prop_assert_eq!(created.state.to_string(), "CREATE_COMPLETE");
+        let before = check_settled(&w, &created.id, a)?;
+        let mark = w.counter.live().log.len();
+        let last = |w: &World| {
+            let events = block_on(w.store.events(&created.id, None)).unwrap();
+            events.last().map_or(0, |e| e.id)
+        };
+        let first_event = last(&w);
         let tap = Tap::new(w.store.clone());
         let engine = w.engine_on(tap.clone(), false);
         let outcome = block_on(engine.update_stack(&created.id, update_request(b))).unwrap();
-        prop_assert_eq!(outcome.state.to_string(), "UPDATE_COMPLETE");
+        prop_assert_eq!(
+            outcome.state.to_string(),
+            "UPDATE_COMPLETE",
+            "{:?}\nA:\n{}B:\n{}",
+            outcome,
+            a,
+            b
+        );
+        let after = check_settled(&w, &created.id, b)?;
+        check_update_log(a, b, &log_since(&w, mark), &before, &after, false)?;
+        let events = block_on(w.store.events(&created.id, Some(first_event))).unwrap();
+        check_update_order(&events, b)?;
+        // The records' dependencies are the new template's: the delete follows them.
+        let updated_event = last(&w);
+        let deleted = block_on(w.engine().delete_stack(&created.id)).unwrap();
+        prop_assert_eq!(deleted.state.to_string(), "DELETE_COMPLETE");
+        prop_assert!(w.counter.live_ids().is_empty());
+        let events = block_on(w.store.events(&created.id, Some(updated_event))).unwrap();
+        check_delete_order(&events, b)?;
         tap.applied.load(Ordering::SeqCst)
     };
     let crash_at = ((total as f64) * crash_frac) as u64;
@@ -946,7 +991,13 @@ fn crash_during_update(a: &Tpl, b: &Tpl, crash_frac: f64) -> Result<(), TestCase
     let mark = w.counter.live().log.len();
     let first = w.engine_on(crashing(&w, crash_at), false);
     let result = block_on(first.update_stack(&created.id, update_request(b)));
-    prop_assert!(result.is_err(), "no crash at {} of {}: {:?}", crash_at, total, result);
+    prop_assert!(
+        result.is_err(),
+        "no crash at {} of {}: {:?}",
+        crash_at,
+        total,
+        result
+    );
     drop(first);
     let resumed = block_on(w.engine().resume_all()).unwrap();
     if crash_at == 0 {
@@ -972,15 +1023,24 @@ fn crash_during_update(a: &Tpl, b: &Tpl, crash_frac: f64) -> Result<(), TestCase
     check_update_log(a, b, &log_since(&w, mark), &before, &after, true)
 }
 
-/// A failing update (rolled back) with a crash at batch `crash_frac` of the whole update
-/// and rollback (only in the rollback when `in_rollback`), resumed: rolled back to A, the
+/// Where a failing update crashes.
+#[derive(Clone, Copy, Debug)]
+enum Crash {
+    /// At this fraction of the batches of the update and its rollback, or of the rollback's
+    /// only.
+    At { frac: f64, in_rollback: bool },
+    /// After this many batches of the rollback (the first one starts it).
+    AfterRollbackStart(u64),
+}
+
+/// A failing update (rolled back), crashing where `crash` says, resumed: rolled back to A, the
 /// resources the rollback had no reason to replace keeping their physical ids (properties
 /// 6 and 7).
 fn failed_update_rolls_back(
     a: &Tpl,
     b: &Tpl,
     failing: Option<(usize, Failing)>,
-    crash: Option<(f64, bool)>,
+    crash: Crash,
 ) -> Result<(), TestCaseError> {
     // Without a crash, on a world of its own: rolled back; how many batches it takes, and
     // where the rollback starts.
@@ -1001,20 +1061,29 @@ fn failed_update_rolls_back(
         let rollback_at = tap.rollback_at.lock().unwrap().unwrap_or(0);
         (total, rollback_at)
     };
-    let Some((frac, in_rollback)) = crash else {
+    let crash_at = match crash {
+        Crash::At { frac, in_rollback } if in_rollback => {
+            rollback_at + ((total - rollback_at) as f64 * frac) as u64
+        }
+        Crash::At { frac, .. } => (total as f64 * frac) as u64,
+        Crash::AfterRollbackStart(n) => rollback_at + n,
+    };
+    if crash_at >= total {
+        // Past the end: the run above covers it.
         return Ok(());
-    };
-    let crash_at = if in_rollback {
-        rollback_at + ((total - rollback_at) as f64 * frac) as u64
-    } else {
-        (total as f64 * frac) as u64
-    };
+    }
     let mut w = World::new();
     let created = create(&mut w, a, true);
     let before = check_settled(&w, &created.id, a)?;
     let first = w.engine_on(crashing(&w, crash_at), true);
     let result = block_on(first.update_stack(&created.id, update_request(b)));
-    prop_assert!(result.is_err(), "no crash at {} of {}: {:?}", crash_at, total, result);
+    prop_assert!(
+        result.is_err(),
+        "no crash at {} of {}: {:?}",
+        crash_at,
+        total,
+        result
+    );
     drop(first);
     let resumed = block_on(w.engine().resume_all()).unwrap();
     if crash_at == 0 {
@@ -1033,24 +1102,22 @@ fn failed_update_rolls_back(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
 
-    /// Property 5, on DAGs of up to 40 resources.
+    /// Properties 4 and 5 on DAGs of up to 40 resources: an update from A to B leaves
+    /// exactly B, with or without a crash in the middle.
     #[test]
-    fn a_crashed_update_resumes_to_the_new_template((a, b) in updates(40), crash_frac in 0.0f64..1.0) {
-        crash_during_update(&a, &b, crash_frac)?;
+    fn an_update_leaves_exactly_the_new_template_even_across_a_crash(
+        (a, b) in updates(40),
+        crash_frac in 0.0f64..1.0,
+    ) {
+        update_then_crash(&a, &b, crash_frac)?;
     }
 
-    /// Property 6: a failing in-place update, replacement or added resource rolls back to A.
+    /// Properties 6 and 7: a failing in-place update, replacement or added resource rolls
+    /// back to A, with or without a crash in the update or (mostly) in its rollback.
     #[test]
-    fn a_failed_update_rolls_back_to_the_old_template((a, mut b) in updates(40), pick in any::<u16>(), mode in 0u8..3) {
-        let failing = inject(&a, &mut b, pick, mode);
-        failed_update_rolls_back(&a, &b, failing, None)?;
-    }
-
-    /// Property 7: a crash during the update or its rollback, then resume, still rolls back.
-    #[test]
-    fn a_crashed_rollback_resumes_to_the_old_template(
+    fn a_failed_update_rolls_back_to_the_old_template_even_across_a_crash(
         (a, mut b) in updates(40),
         pick in any::<u16>(),
         mode in 0u8..3,
@@ -1058,16 +1125,152 @@ proptest! {
         in_rollback in proptest::bool::weighted(0.75),
     ) {
         let failing = inject(&a, &mut b, pick, mode);
-        failed_update_rolls_back(&a, &b, failing, Some((crash_frac, in_rollback)))?;
+        failed_update_rolls_back(&a, &b, failing, Crash::At { frac: crash_frac, in_rollback })?;
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4))]
+    #![proptest_config(ProptestConfig::with_cases(LARGE_CASES))]
 
-    /// Property 5 on large stacks (up to 200 resources).
+    /// Properties 4 and 5 on large stacks (up to 200 resources).
     #[test]
-    fn a_crashed_update_of_a_large_stack_resumes((a, b) in updates(200), crash_frac in 0.0f64..1.0) {
-        crash_during_update(&a, &b, crash_frac)?;
+    fn an_update_of_a_large_stack_leaves_the_new_template_even_across_a_crash(
+        (a, b) in updates(200),
+        crash_frac in 0.0f64..1.0,
+    ) {
+        update_then_crash(&a, &b, crash_frac)?;
+    }
+}
+
+fn plain(name: usize, fixed: u8) -> Res {
+    Res {
+        name,
+        value: 0,
+        fixed,
+        checks: 0,
+        deps: Vec::new(),
+        fail: false,
+        fail_update: false,
+    }
+}
+
+/// The smallest case of property 7 found failing: B replaces r0 and fails replacing r1;
+/// the rollback restores the original r0 (one batch after the rollback starts); the engine
+/// stops right after that batch. Resumed, the rollback must keep the original r0.
+#[test]
+fn a_rollback_resumed_after_restoring_keeps_the_original_resources() {
+    let a = Tpl {
+        res: vec![plain(0, 0), plain(1, 0)],
+    };
+    let b = Tpl {
+        res: vec![
+            plain(0, 1),
+            Res {
+                fail: true,
+                ..plain(1, 0)
+            },
+        ],
+    };
+    let failing = Some((1, Failing::Replacement));
+    for n in 0..12 {
+        if let Err(e) = failed_update_rolls_back(&a, &b, failing, Crash::AfterRollbackStart(n)) {
+            panic!("{e}");
+        }
+    }
+}
+
+/// The smallest case of property 7 found failing (after the fix above): the in-place
+/// update of r0 fails; the rollback replaces r0 (it failed), hence r1 and r2 (they refer to
+/// r0's and r1's ids), and updates r3 back in place after r2. The engine stops with r3's
+/// update in flight; the resumed rollback must leave r3 requiring the current r2.
+#[test]
+fn a_rollback_resumed_with_an_update_in_flight_keeps_the_dependencies_current() {
+    let dep = |name: usize, d: usize, via: Via| Res {
+        deps: vec![(d, via)],
+        ..plain(name, 0)
+    };
+    let a = Tpl {
+        res: vec![
+            plain(0, 0),
+            dep(1, 0, Via::Ref),
+            dep(2, 1, Via::Ref),
+            dep(3, 2, Via::Attr),
+        ],
+    };
+    let b = Tpl {
+        res: vec![
+            Res {
+                value: 1,
+                fail_update: true,
+                ..plain(0, 0)
+            },
+            Res {
+                value: 1,
+                ..plain(3, 0)
+            },
+        ],
+    };
+    let failing = Some((0, Failing::InPlace));
+    for n in 0..12 {
+        if let Err(e) = failed_update_rolls_back(&a, &b, failing, Crash::AfterRollbackStart(n)) {
+            panic!("{e}");
+        }
+    }
+}
+
+#[test]
+fn zz_debug_requires() {
+    let mut a = Tpl {
+        res: (0..14).map(|i| plain(i, 0)).collect(),
+    };
+    a.res[5].deps = vec![(0, Via::Ref), (1, Via::Attr)];
+    a.res[8].deps = vec![(5, Via::Attr)];
+    a.res[12].deps = vec![(5, Via::Ref)];
+    a.res[12].checks = 1;
+    let mut b = a.clone();
+    b.res.retain(|r| r.name != 2 && r.name != 9);
+    for r in b.res.iter_mut() {
+        if r.name != 8 {
+            r.value = 1;
+        }
+    }
+    b.get_mut(8).unwrap().deps = vec![];
+    let failing = inject(&a, &mut b, 2964, 0);
+    eprintln!("failing {failing:?}");
+    for crash_at in 3..16u64 {
+        let mut w = World::new();
+        let created = create(&mut w, &a, true);
+        let first = w.engine_on(crashing(&w, crash_at), true);
+        let _ = block_on(first.update_stack(&created.id, update_request(&b)));
+        drop(first);
+        let resumed = block_on(w.engine().resume_all()).unwrap();
+        let recs = w.records(&created.id);
+        let r5: Vec<u64> = recs
+            .iter()
+            .filter(|r| r.name == "r5")
+            .map(|r| r.id)
+            .collect();
+        let r8: Vec<(u64, Vec<u64>, String)> = recs
+            .iter()
+            .filter(|r| r.name == "r8")
+            .map(|r| (r.id, r.requires.clone(), r.state.to_string()))
+            .collect();
+        eprintln!(
+            "crash {crash_at}: {:?} r5 {r5:?} r8 {r8:?}",
+            resumed
+                .iter()
+                .map(|o| o.state.to_string())
+                .collect::<Vec<_>>()
+        );
+        if crash_at == 9 {
+            for e in block_on(w.store.events(&created.id, None)).unwrap() {
+                if ["r0", "r5", "r8", "s"].contains(&e.resource_name.as_str()) {
+                    eprintln!(
+                        "  ev {} {} {} {:?} {}",
+                        e.id, e.resource_name, e.state, e.physical_id, e.reason
+                    );
+                }
+            }
+        }
     }
 }
