@@ -153,8 +153,9 @@ pub enum ProviderError {
 /// One resource type's implementation.
 ///
 /// Only `schema`, `create`, `delete` and `attribute` are required; the rest have defaults:
-/// checks say "done", `update` asks for replacement, and the optional actions (suspend,
-/// resume, check, snapshot, restore, adopt, signal) are not supported.
+/// checks say "done", `update` asks for replacement; suspend, resume and adopt succeed
+/// doing nothing and snapshot keeps the stored data (Heat's behaviour for types without
+/// those handlers); check, restore and signal are not supported.
 #[async_trait]
 pub trait ResourceProvider: Send + Sync {
     /// Properties and attributes: what the engine validates before creating anything.
@@ -292,6 +293,19 @@ pub trait ResourceProvider: Send + Sync {
         _physical_id: &str,
     ) -> Result<ResourceData, ProviderError> {
         Ok(ctx.data.clone())
+    }
+
+    /// Restores the resource from data an earlier [`snapshot`](ResourceProvider::snapshot)
+    /// returned (a stack snapshot restore). Returns the properties to record afterwards,
+    /// or `None` to keep the recorded ones. The default is not supported: such resources
+    /// are replaced from their snapshotted properties instead.
+    async fn restore(
+        &self,
+        ctx: &ResourceContext<'_>,
+        _physical_id: &str,
+        _snapshot: &ResourceData,
+    ) -> Result<Option<Properties>, ProviderError> {
+        Err(not_supported("restore", ctx))
     }
 
     /// Adopts an existing physical resource (records it; creates nothing). The default
