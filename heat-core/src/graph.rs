@@ -268,7 +268,7 @@ fn resource_dependencies(
     };
 
     // Heat: a resource adopted through `external_id` has no dependencies.
-    if format == Format::Hot && resource.external_id.as_ref().is_some_and(is_present) {
+    if format == Format::Hot && resource.external_id.as_deref().is_some_and(is_present) {
         return Vec::new();
     }
 
@@ -980,7 +980,10 @@ mod tests {
             ("name", call(Func::GetParam, string("server", at(4, 13)))),
             ("vol", get_attr("volume", "id", at(5, 13))),
         ]));
-        server.metadata = Some(map(vec![("cfg", get_resource("config", at(7, 12)))]));
+        server.metadata = Some(Box::new(map(vec![(
+            "cfg",
+            get_resource("config", at(7, 12)),
+        )])));
         let t = hot(vec![
             server,
             resource("port", 10),
@@ -1029,9 +1032,9 @@ mod tests {
             ("p", call(Func::GetParam, string("b", at(2, 9)))),
             ("q", get_resource("ghost", at(3, 9))),
         ]));
-        a.condition = Some(crate::template::model::ResourceCondition::Named(
+        a.condition = Some(Box::new(crate::template::model::ResourceCondition::Named(
             Spanned::new("b".to_string(), at(4, 9)),
-        ));
+        )));
         let (graph, diagnostics) = build(&hot(vec![a, resource("b", 10)]));
         assert!(diagnostics.is_empty());
         assert_eq!(graph.edge_count(), 0);
@@ -1041,7 +1044,7 @@ mod tests {
     fn external_resources_depend_on_nothing() {
         let mut a = depends(resource("a", 1), &["b"]);
         a.properties = Some(map(vec![("x", get_resource("b", at(2, 9)))]));
-        a.external_id = Some(string("0123-4567", at(3, 17)));
+        a.external_id = Some(Box::new(string("0123-4567", at(3, 17))));
         let (graph, _) = build(&hot(vec![a, resource("b", 10)]));
         assert_eq!(graph.edge_count(), 0);
     }
@@ -1060,7 +1063,7 @@ mod tests {
             list(vec![cfn_ref("WebServerRestartPolicy", at(7, 30))]),
         )]));
         let mut db = resource("WikiDatabase", 9);
-        db.metadata = Some(map(vec![(
+        db.metadata = Some(Box::new(map(vec![(
             "content",
             call(
                 Func::FnJoin,
@@ -1069,7 +1072,7 @@ mod tests {
                     list(vec![cfn_ref("HttpFailureAlarm", at(11, 40))]),
                 ]),
             ),
-        )]));
+        )])));
         let t = template(Version::Cfn20100909, vec![policy, alarm, db]);
         let (_, diagnostics) = build(&t);
         assert_eq!(
@@ -1125,7 +1128,7 @@ mod tests {
     #[test]
     fn update_policy_counts_only_in_aws_format() {
         let mut a = resource("Alias", 1);
-        a.update_policy = Some(map(vec![("Hook", cfn_ref("Hook", at(3, 15)))]));
+        a.update_policy = Some(Box::new(map(vec![("Hook", cfn_ref("Hook", at(3, 15)))])));
         let resources = vec![a, resource("Hook", 5)];
         let (graph, _) = build(&template(Version::Cfn20100909, resources.clone()));
         assert_eq!(graph.dependencies("Alias"), vec!["Hook"]);
@@ -1300,7 +1303,7 @@ mod tests {
                 r.properties = Some(to_map(properties));
             }
             if !metadata.is_empty() {
-                r.metadata = Some(to_map(metadata));
+                r.metadata = Some(Box::new(to_map(metadata)));
             }
             resources.push(r);
         }

@@ -1012,20 +1012,35 @@ impl UpdateKind {
     }
 }
 
-/// The properties whose resolved values differ between `old` and `new`, in schema order
-/// (a missing value and `null` are the same).
-pub fn changed_properties<'s>(
-    schema: &'s ResourceSchema,
+/// The properties whose resolved values differ between `old` and `new` (a missing value and
+/// `null` are the same): the schema's in schema order, then, for an open schema, the
+/// undeclared ones in name order (those count as updatable in place).
+pub fn changed_properties(
+    schema: &ResourceSchema,
     old: &Properties,
     new: &Properties,
-) -> Vec<&'s str> {
+) -> Vec<String> {
     let get = |m: &'_ Properties, k: &str| m.get(k).filter(|v| !v.is_null()).cloned();
-    schema
+    let mut out: Vec<String> = schema
         .properties
         .iter()
         .filter(|p| get(old, p.name) != get(new, p.name))
-        .map(|p| p.name)
-        .collect()
+        .map(|p| p.name.to_string())
+        .collect();
+    if schema.open {
+        let undeclared: std::collections::BTreeSet<&String> = old
+            .keys()
+            .chain(new.keys())
+            .filter(|k| schema.property(k).is_none())
+            .collect();
+        out.extend(
+            undeclared
+                .into_iter()
+                .filter(|k| get(old, k) != get(new, k))
+                .cloned(),
+        );
+    }
+    out
 }
 
 /// Classifies an update from `old` to `new` resolved properties: an immutable property
@@ -1047,9 +1062,7 @@ pub fn update_kind(schema: &ResourceSchema, old: &Properties, new: &Properties) 
             property: p.name.to_string(),
         };
     }
-    UpdateKind::InPlace {
-        changed: changed.into_iter().map(str::to_string).collect(),
-    }
+    UpdateKind::InPlace { changed }
 }
 
 /// Why the update from `old` to `new` needs a replacement (naming the property), or `None`

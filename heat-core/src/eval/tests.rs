@@ -2765,7 +2765,7 @@ Resources:
     // A resource's condition, against the computed values.
     let ctx = ctx.with_conditions(&values.values);
     let r = t.resource("R").unwrap();
-    assert!(condition_enabled(r.condition.as_ref(), &ctx).unwrap());
+    assert!(condition_enabled(r.condition.as_deref(), &ctx).unwrap());
     assert!(condition_enabled(None, &ctx).unwrap());
     // Lazily, through TemplateConditions.
     let lazy = TemplateConditions::new(&t.conditions);
@@ -2845,14 +2845,14 @@ resources:
     );
     let ctx = ctx.with_conditions(&values.values);
     let enabled =
-        |name: &str| condition_enabled(t.resource(name).unwrap().condition.as_ref(), &ctx);
+        |name: &str| condition_enabled(t.resource(name).unwrap().condition.as_deref(), &ctx);
     assert!(!enabled("r1").unwrap());
     assert!(enabled("r2").unwrap());
     assert!(!enabled("r3").unwrap());
     // Unknown names.
     let none = BTreeMap::new();
     let ctx = ctx.with_conditions(&none);
-    let e = condition_enabled(t.resource("r1").unwrap().condition.as_ref(), &ctx).unwrap_err();
+    let e = condition_enabled(t.resource("r1").unwrap().condition.as_deref(), &ctx).unwrap_err();
     assert!(
         e.message.contains("no condition named \"c2\""),
         "{}",

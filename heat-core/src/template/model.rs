@@ -261,21 +261,21 @@ pub struct Resource {
     /// `properties` / `Properties` (a map expression, or a function producing one).
     pub properties: Option<Expr>,
     /// `metadata` / `Metadata`.
-    pub metadata: Option<Expr>,
+    pub metadata: Option<Box<Expr>>,
     /// `depends_on` / `DependsOn`, by name.
     pub depends_on: Vec<Spanned<String>>,
     /// `deletion_policy` / `DeletionPolicy` (a function in HOT is resolved later).
-    pub deletion_policy: Option<DeletionPolicySpec>,
+    pub deletion_policy: Option<Box<DeletionPolicySpec>>,
     /// `update_policy` / `UpdatePolicy`.
-    pub update_policy: Option<Expr>,
+    pub update_policy: Option<Box<Expr>>,
     /// `CreationPolicy` (CloudFormation).
-    pub creation_policy: Option<Expr>,
+    pub creation_policy: Option<Box<Expr>>,
     /// `UpdateReplacePolicy` (CloudFormation).
-    pub update_replace_policy: Option<DeletionPolicySpec>,
+    pub update_replace_policy: Option<Box<DeletionPolicySpec>>,
     /// `condition` / `Condition`.
-    pub condition: Option<ResourceCondition>,
+    pub condition: Option<Box<ResourceCondition>>,
     /// `external_id` (HOT from 2016-10-14).
-    pub external_id: Option<Expr>,
+    pub external_id: Option<Box<Expr>>,
     /// `description` / `Description`.
     pub description: Option<String>,
     /// The whole definition's span.

@@ -106,19 +106,22 @@ pub fn sites(template: &Template) -> Vec<Site<'_>> {
     }
     for r in &template.resources {
         let location = Location::Resource(&r.name.value);
-        let policies = [r.deletion_policy.as_ref(), r.update_replace_policy.as_ref()]
-            .into_iter()
-            .flatten()
-            .filter_map(|p| match p {
-                DeletionPolicySpec::Expr(e) => Some(e),
-                DeletionPolicySpec::Known(_) => None,
-            });
+        let policies = [
+            r.deletion_policy.as_deref(),
+            r.update_replace_policy.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| match p {
+            DeletionPolicySpec::Expr(e) => Some(e),
+            DeletionPolicySpec::Known(_) => None,
+        });
         let values = [
             r.properties.as_ref(),
-            r.metadata.as_ref(),
-            r.update_policy.as_ref(),
-            r.creation_policy.as_ref(),
-            r.external_id.as_ref(),
+            r.metadata.as_deref(),
+            r.update_policy.as_deref(),
+            r.creation_policy.as_deref(),
+            r.external_id.as_deref(),
         ]
         .into_iter()
         .flatten()
@@ -130,7 +133,7 @@ pub fn sites(template: &Template) -> Vec<Site<'_>> {
                 in_condition: false,
             });
         }
-        if let Some(ResourceCondition::Inline(e)) = &r.condition {
+        if let Some(ResourceCondition::Inline(e)) = r.condition.as_deref() {
             out.push(Site {
                 location,
                 expr: e,

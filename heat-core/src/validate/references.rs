@@ -586,12 +586,12 @@ fn check_condition_fields(names: &Names<'_>, rep: &mut Reporter<'_>) {
     let fields = template
         .resources
         .iter()
-        .map(|r| (Location::Resource(&r.name.value), &r.condition))
+        .map(|r| (Location::Resource(&r.name.value), r.condition.as_deref()))
         .chain(
             template
                 .outputs
                 .iter()
-                .map(|o| (Location::Output(&o.name.value), &o.condition)),
+                .map(|o| (Location::Output(&o.name.value), o.condition.as_ref())),
         );
     for (loc, cond) in fields {
         let Some(ResourceCondition::Named(name)) = cond else {

@@ -211,10 +211,7 @@ impl Run {
                             p.schema(),
                             &self.records[rec].record.properties,
                             &props,
-                        )
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect();
+                        );
                     }
                     d
                 }

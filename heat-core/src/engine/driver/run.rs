@@ -365,14 +365,14 @@ impl Run {
                 };
             let enabled = self
                 .eval_in(&StaticResources::new(), |ctx| {
-                    condition_enabled(def.condition.as_ref(), ctx)
+                    condition_enabled(def.condition.as_deref(), ctx)
                 })
                 .unwrap_or(true);
             let policy = if def.external_id.is_some() {
                 // Heat: an external resource is never deleted by the stack.
                 DeletionPolicy::Retain
             } else {
-                match &def.deletion_policy {
+                match def.deletion_policy.as_deref() {
                     None => DeletionPolicy::Delete,
                     Some(DeletionPolicySpec::Known(p)) => p.value,
                     Some(DeletionPolicySpec::Expr(e)) => {

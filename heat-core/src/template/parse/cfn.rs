@@ -589,14 +589,15 @@ fn parse_resource(
     if aws {
         if let Some((k, v)) = field(entries, "CreationPolicy") {
             resource.creation_policy =
-                map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+                map_or_call(rname, k, v, Code::BadResourceField, version, diags).map(Box::new);
         }
         if let Some((k, v)) = field(entries, "UpdateReplacePolicy") {
             resource.update_replace_policy =
-                deletion_policy(rname, k, v, UPDATE_REPLACE_POLICIES, version, diags);
+                deletion_policy(rname, k, v, UPDATE_REPLACE_POLICIES, version, diags).map(Box::new);
         }
         if let Some((k, v)) = field(entries, "Condition") {
-            resource.condition = cfn_condition_field(&format!("resource '{rname}'"), k, v, diags);
+            resource.condition =
+                cfn_condition_field(&format!("resource '{rname}'"), k, v, diags).map(Box::new);
         }
     }
     resource
@@ -1225,14 +1226,16 @@ mod tests {
         assert_eq!(t.version, Version::Cfn20100909);
         let a = t.resource("A").expect("A");
         assert!(matches!(
-            &a.deletion_policy,
+            a.deletion_policy.as_deref(),
             Some(DeletionPolicySpec::Known(p)) if p.value == DeletionPolicy::Retain
         ));
         assert!(matches!(
-            &a.update_replace_policy,
+            a.update_replace_policy.as_deref(),
             Some(DeletionPolicySpec::Known(p)) if p.value == DeletionPolicy::Delete
         ));
-        assert!(matches!(&a.condition, Some(ResourceCondition::Named(n)) if n.value == "Prod"));
+        assert!(
+            matches!(a.condition.as_deref(), Some(ResourceCondition::Named(n)) if n.value == "Prod")
+        );
         assert_eq!(a.depends_on.len(), 1);
     }
 

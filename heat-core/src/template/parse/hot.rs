@@ -296,11 +296,12 @@ fn parse_resource(
     let rname = name.name.as_str();
     if version >= Version::Hot20161014 {
         if let Some((k, v)) = field(entries, "external_id") {
-            resource.external_id = external_id(rname, k, v, version, diags);
+            resource.external_id = external_id(rname, k, v, version, diags).map(Box::new);
         }
         if let Some((k, v)) = field(entries, "condition") {
             resource.condition =
-                hot_condition_field(&format!("resource '{rname}'"), k, v, version, diags);
+                hot_condition_field(&format!("resource '{rname}'"), k, v, version, diags)
+                    .map(Box::new);
         }
     }
     resource
@@ -883,16 +884,24 @@ mod tests {
         let deps: Vec<&str> = a.depends_on.iter().map(|d| d.value.as_str()).collect();
         assert_eq!(deps, ["b", "c"]);
         assert!(matches!(
-            &a.deletion_policy,
+            a.deletion_policy.as_deref(),
             Some(DeletionPolicySpec::Known(p)) if p.value == DeletionPolicy::Retain
         ));
         assert_eq!(a.description.as_deref(), Some("the a"));
-        assert!(matches!(&a.condition, Some(ResourceCondition::Named(n)) if n.value == "prod"));
+        assert!(
+            matches!(a.condition.as_deref(), Some(ResourceCondition::Named(n)) if n.value == "prod")
+        );
         assert!(a.external_id.is_some());
         let b = t.resource("b").expect("b");
-        assert!(matches!(&b.condition, Some(ResourceCondition::Inline(_))));
+        assert!(matches!(
+            b.condition.as_deref(),
+            Some(ResourceCondition::Inline(_))
+        ));
         let c = t.resource("c").expect("c");
-        assert!(matches!(&c.condition, Some(ResourceCondition::Inline(_))));
+        assert!(matches!(
+            c.condition.as_deref(),
+            Some(ResourceCondition::Inline(_))
+        ));
         assert!(
             !p.diagnostics.iter().any(|d| d.is_error()),
             "{:#?}",

@@ -346,7 +346,7 @@ fn check_policy_defaults(template: &Template, diags: &mut Vec<Diagnostic>) {
         Format::Hot => &["Delete", "Retain", "Snapshot"],
     };
     for r in &template.resources {
-        let Some(DeletionPolicySpec::Expr(expr)) = &r.deletion_policy else {
+        let Some(DeletionPolicySpec::Expr(expr)) = r.deletion_policy.as_deref() else {
             continue;
         };
         let Some(call) = expr.as_call() else { continue };

@@ -909,16 +909,19 @@ pub(crate) fn parse_shared_fields(
         resource.properties = map_or_call(rname, k, v, Code::PropertiesNotAMapping, version, diags);
     }
     if let Some((k, v)) = field(entries, spelling.metadata) {
-        resource.metadata = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+        resource.metadata =
+            map_or_call(rname, k, v, Code::BadResourceField, version, diags).map(Box::new);
     }
     if let Some((k, v)) = field(entries, spelling.update_policy) {
-        resource.update_policy = map_or_call(rname, k, v, Code::BadResourceField, version, diags);
+        resource.update_policy =
+            map_or_call(rname, k, v, Code::BadResourceField, version, diags).map(Box::new);
     }
     if let Some((k, v)) = field(entries, spelling.depends_on) {
         resource.depends_on = depends_on(rname, k, v, diags);
     }
     if let Some((k, v)) = field(entries, spelling.deletion_policy) {
-        resource.deletion_policy = deletion_policy(rname, k, v, policies, version, diags);
+        resource.deletion_policy =
+            deletion_policy(rname, k, v, policies, version, diags).map(Box::new);
     }
     if let Some((k, v)) = field(entries, spelling.description) {
         resource.description = string_field(rname, k, v, Code::BadResourceField, diags);

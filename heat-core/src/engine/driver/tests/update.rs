@@ -854,3 +854,26 @@ fn retryable_errors_are_retried_with_backoff_up_to_the_limit() {
     assert!(outcome.reason.contains("busy (3)"), "{outcome:?}");
     assert_eq!(w.counter.live().flaky["a"], 3);
 }
+
+#[test]
+fn an_undeclared_property_of_an_open_schema_is_updated_in_place() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let t = format!(
+        "{HEAD}{AB}  c:\n    type: Test::Counter\n    properties: {{extra: {{get_resource: a}}}}\n"
+    );
+    let created = block_on(engine.create_stack(request(&t))).unwrap();
+    let c_before = current(&w, &created.id)["c"].clone();
+    // a is replaced: c's undeclared `extra` now names the new a, an in-place update.
+    let outcome =
+        block_on(engine.update_stack(&created.id, update(&t.replace("fixed: x", "fixed: y"))))
+            .unwrap();
+    assert_eq!(state(&outcome), "UPDATE_COMPLETE", "{outcome:?}");
+    let recs = current(&w, &created.id);
+    assert_eq!(recs["c"].physical_id, c_before.physical_id);
+    assert_eq!(recs["c"].state.to_string(), "UPDATE_COMPLETE");
+    assert_eq!(
+        recs["c"].properties.get("extra").and_then(Value::as_str),
+        recs["a"].physical_id.as_deref()
+    );
+}
