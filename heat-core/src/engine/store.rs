@@ -123,7 +123,7 @@ pub struct ResourceRecord {
     pub requires: Vec<u64>,
     /// The properties an update in progress is moving to (recorded before the provider is
     /// asked, so a resumed engine repeats the same update).
-    pub target_properties: Option<Properties>,
+    pub target_properties: Option<Box<Properties>>,
     /// The hook (`pre-create`, ...) the resource is paused at, until a signal clears it.
     pub hook: Option<String>,
     /// The stack operation ([`StackRecord::operation`]) of the last transition: tells a

@@ -77,9 +77,11 @@ impl Run {
                         // resource the interrupted call made, if it made one.
                         (Action::Create, None) => Op::Create(record.properties.clone()),
                         (Action::Update, Some(pid)) => match &record.target_properties {
-                            Some(target) => {
-                                Op::Update(pid.clone(), record.properties.clone(), target.clone())
-                            }
+                            Some(target) => Op::Update(
+                                pid.clone(),
+                                record.properties.clone(),
+                                (**target).clone(),
+                            ),
                             None => Op::CheckUpdate(pid.clone(), std::time::Duration::ZERO),
                         },
                         (Action::Adopt, Some(pid)) => Op::Adopt(pid.clone(), record.data.clone()),
@@ -509,7 +511,7 @@ impl Run {
         let token = new_token(&self.engine.services);
         let record = Arc::make_mut(&mut self.records[rec].record);
         record.idempotency_token = token;
-        record.target_properties = Some(properties.clone());
+        record.target_properties = Some(Box::new(properties.clone()));
         let old = record.properties.clone();
         let pid = record.physical_id.clone().unwrap_or_default();
         if self.pause_at(
@@ -579,7 +581,7 @@ impl Run {
                 // Back to where it was: the old resource is untouched and cleaned up later.
                 record.state = State::new(Action::Update, Status::Complete);
                 self.put_record(rec);
-                self.replace(queue, slot, properties, &reason);
+                self.replace(queue, slot, *properties, &reason);
             }
             Ok(Reply::Progress(progress)) => self.after_forward(queue, slot, rec, action, progress),
             Ok(Reply::Done) => {
@@ -630,7 +632,7 @@ impl Run {
                     let policy = self.slots[slot].policy;
                     let record = Arc::make_mut(&mut self.records[rec].record);
                     if let Some(target) = record.target_properties.take() {
-                        record.properties = target;
+                        record.properties = *target;
                     }
                     record.requires = requires;
                     record.deletion_policy = policy;
@@ -689,7 +691,11 @@ impl Run {
             (Action::Update, _) => Op::Update(
                 record.physical_id.clone().unwrap_or_default(),
                 record.properties.clone(),
-                record.target_properties.clone().unwrap_or_default(),
+                record
+                    .target_properties
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_default(),
             ),
             _ => Op::Create(record.properties.clone()),
         };

@@ -115,10 +115,7 @@ impl Run {
     /// The update plan of this run's (new) template against the stack's records.
     pub(super) async fn preview(&self) -> Result<Plan, EngineError> {
         let order: Vec<usize> = match self.graph.topological_order() {
-            Some(names) => names
-                .into_iter()
-                .filter_map(|n| self.slot_index.get(n).copied())
-                .collect(),
+            Some(names) => names.into_iter().filter_map(|n| self.slot_of(n)).collect(),
             None => (0..self.slots.len()).collect(),
         };
         // Resources whose reference or attributes will change: name -> replaced (true) or
@@ -252,7 +249,7 @@ impl Run {
                 name: r.record.name.clone(),
                 resource_type: r.record.resource_type.clone(),
                 action: ChangeAction::Delete,
-                cause: Some(if self.slot_index.contains_key(&r.record.name) {
+                cause: Some(if self.slot_of(&r.record.name).is_some() {
                     "a replaced resource left from an earlier update".to_string()
                 } else {
                     "the resource is not in the new template".to_string()

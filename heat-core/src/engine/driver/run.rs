@@ -246,8 +246,6 @@ pub(super) struct Run {
     pub(super) params: ParameterValues,
     pub(super) pseudo: PseudoParams,
     pub(super) slots: Vec<Slot>,
-    /// Slot index by resource name.
-    pub(super) slot_index: std::collections::HashMap<String, usize>,
     pub(super) records: Vec<Rec>,
     /// Reserved record ids not used yet: `next..end`.
     pub(super) ids: std::ops::Range<u64>,
@@ -297,7 +295,6 @@ impl Run {
             params,
             pseudo,
             slots: Vec::new(),
-            slot_index: std::collections::HashMap::new(),
             records: Vec::new(),
             ids: 0..0,
             pending: Vec::new(),
@@ -309,12 +306,6 @@ impl Run {
             resuming: false,
         };
         run.slots = run.build_slots();
-        run.slot_index = run
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.clone(), i))
-            .collect();
         run.set_records(records);
         run
     }
@@ -419,7 +410,7 @@ impl Run {
             if replaced.contains(&rec.record.id) {
                 continue;
             }
-            let Some(&slot) = self.slot_index.get(rec.record.name.as_str()) else {
+            let Some(slot) = self.slot_of(&rec.record.name) else {
                 continue;
             };
             if !self.slots[slot].enabled {
@@ -435,9 +426,14 @@ impl Run {
         }
     }
 
+    /// The slot index of a resource name (slot `i` is graph node `i`).
+    pub(super) fn slot_of(&self, name: &str) -> Option<usize> {
+        self.graph.node_index(name).map(|i| i.index())
+    }
+
     /// The slot of a resource name.
     pub(super) fn slot_named(&self, name: &str) -> Option<&Slot> {
-        self.slot_index.get(name).and_then(|i| self.slots.get(*i))
+        self.slot_of(name).and_then(|i| self.slots.get(i))
     }
 
     /// Whether record `rec` is the current record of its slot.
