@@ -30,7 +30,7 @@ mod cidr;
 mod conditions;
 mod context;
 pub mod hot;
-mod py;
+pub(crate) mod py;
 mod sub;
 
 #[cfg(test)]

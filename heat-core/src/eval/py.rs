@@ -138,7 +138,15 @@ fn write_repr(v: &Value, out: &mut String) {
 /// keys sorted, `", "` and `": "` separators, every non-ASCII character escaped.
 pub(crate) fn json_dumps(v: &Value) -> String {
     let mut out = String::new();
-    write_json(v, &mut out);
+    write_json(v, true, &mut out);
+    out
+}
+
+/// JSON as Python's plain `json.dumps(v)` writes it: like [`json_dumps`] but keys in their
+/// order (not sorted).
+pub(crate) fn json_dumps_unsorted(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(v, false, &mut out);
     out
 }
 
@@ -165,7 +173,7 @@ fn write_json_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn write_json(v: &Value, out: &mut String) {
+fn write_json(v: &Value, sort_keys: bool, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -190,13 +198,15 @@ fn write_json(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_json(item, out);
+                write_json(item, sort_keys, out);
             }
             out.push(']');
         }
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            if sort_keys {
+                keys.sort();
+            }
             out.push('{');
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
@@ -205,7 +215,7 @@ fn write_json(v: &Value, out: &mut String) {
                 write_json_str(k, out);
                 out.push_str(": ");
                 if let Some(item) = map.get(*k) {
-                    write_json(item, out);
+                    write_json(item, sort_keys, out);
                 }
             }
             out.push('}');

@@ -56,84 +56,25 @@ pub mod condition;
 pub mod handle;
 pub mod signal;
 
-use std::fmt::Write as _;
-
 use serde_json::Value;
 
 pub use condition::WaitConditionResource;
 pub use handle::{CfnWaitConditionHandle, HeatWaitConditionHandle};
 
-/// Characters Python's `urllib.parse.quote(s, safe='')` leaves alone.
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~')
-}
+use crate::eval::py;
 
-/// Percent-encodes every byte but the unreserved ones (how Heat quotes identifier parts).
+/// Percent-encodes every byte but the unreserved ones, as Python's
+/// `urllib.parse.quote(s, safe='')` (how Heat quotes identifier parts).
 pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if unreserved(b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-/// Python's `repr()` of a float (shortest round-trip digits; exponent form below 1e-4 and
-/// from 1e16 on), which is also how Python's `json.dumps` writes one.
-pub(crate) fn py_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".to_string();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if f < 0.0 { "-" } else { "" };
-    if !(-4..16).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.unsigned_abs());
-    }
-    if exp < 0 {
-        let zeros = "0".repeat(usize::try_from(-exp - 1).unwrap_or(0));
-        return format!("{sign}0.{zeros}{digits}");
-    }
-    let int_len = usize::try_from(exp).unwrap_or(0) + 1;
-    if digits.len() <= int_len {
-        format!("{sign}{digits}{}.0", "0".repeat(int_len - digits.len()))
-    } else {
-        let (i, frac) = digits.split_at(int_len);
-        format!("{sign}{i}.{frac}")
-    }
+    py::quote(s, "")
 }
 
 /// Python's `str()` of a JSON scalar (`None`, `True`, `5`, `1.5`, text); `None` for lists
 /// and maps.
 pub(crate) fn py_str(v: &Value) -> Option<String> {
     match v {
-        Value::Null => Some("None".to_string()),
-        Value::Bool(true) => Some("True".to_string()),
-        Value::Bool(false) => Some("False".to_string()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        Value::Number(n) => Some(py_float(n.as_f64().unwrap_or(0.0))),
-        Value::String(s) => Some(s.clone()),
         Value::Array(_) | Value::Object(_) => None,
+        scalar => Some(py::str_of(scalar)),
     }
 }
 
@@ -145,64 +86,7 @@ pub(crate) fn text_of(v: &Value) -> String {
 /// JSON as Python's `json.dumps(v)` writes it (what Heat's `jsonutils.dumps` gives): keys in
 /// their order (not sorted), `", "` and `": "` separators, non-ASCII characters escaped.
 pub(crate) fn python_json(v: &Value) -> String {
-    let mut out = String::new();
-    write_json(v, &mut out);
-    out
-}
-
-fn write_json_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-        }
-    }
-    out.push('"');
-}
-
-fn write_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
-        Value::Number(n) => out.push_str(&py_float(n.as_f64().unwrap_or(0.0))),
-        Value::String(s) => write_json_str(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_json_str(k, out);
-                out.push_str(": ");
-                write_json(item, out);
-            }
-            out.push('}');
-        }
-    }
+    py::json_dumps_unsorted(v)
 }
 
 #[cfg(test)]
@@ -242,11 +126,11 @@ mod tests {
             (0.0001, "0.0001"),
             (0.00012, "0.00012"),
             (0.00001, "1e-05"),
-            (f64::NAN, "NaN"),
-            (f64::INFINITY, "Infinity"),
+            (f64::NAN, "nan"),
+            (f64::INFINITY, "inf"),
         ];
         for (f, want) in floats {
-            assert_eq!(py_float(*f), *want, "{f}");
+            assert_eq!(py::float_repr(*f), *want, "{f}");
         }
         let scalars: &[(Value, Option<&str>)] = &[
             (json!(null), Some("None")),
