@@ -56,9 +56,14 @@ impl Report {
 /// Checks one template: load, parse, validate, graph, then (when values or environments
 /// were given) parameter binding. Every diagnostic of every stage is returned.
 pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
-    let parsed = crate::template::parse(&source.text, &options.limits);
+    check_text(&source.name, &source.text, options)
+}
+
+/// [`check`] of a text that is not in a [`SourceFile`] (no copy of it is made).
+pub fn check_text(name: &str, text: &str, options: &CheckOptions) -> Report {
+    let parsed = crate::template::parse(text, &options.limits);
     let mut diagnostics = parsed.diagnostics;
-    set_file(&mut diagnostics, &source.name);
+    set_file(&mut diagnostics, name);
 
     let mut environments = Vec::with_capacity(options.environments.len());
     for env_file in &options.environments {
@@ -92,7 +97,7 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
         let (_graph, graph_diags) = crate::graph::build(template);
         found.extend(graph_diags);
         crate::parameters::validate_defaults(template, &mut found);
-        drop_shadowed_defaults(&mut found, &diagnostics, &source.name);
+        drop_shadowed_defaults(&mut found, &diagnostics, name);
         crate::parameters::check_parameter_groups(
             &template.parameter_groups,
             &template.parameters,
@@ -108,13 +113,13 @@ pub fn check(source: &SourceFile, options: &CheckOptions) -> Report {
             );
             found.extend(bind_diags);
         }
-        set_file(&mut found, &source.name);
+        set_file(&mut found, name);
         diagnostics.append(&mut found);
     }
     drop_shadowed_by_short_forms(&mut diagnostics);
-    sort_diagnostics(&mut diagnostics, &source.name);
+    sort_diagnostics(&mut diagnostics, name);
     Report {
-        file: source.name.clone(),
+        file: name.to_string(),
         template: parsed.template,
         diagnostics,
     }

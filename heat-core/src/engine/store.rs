@@ -166,7 +166,7 @@ pub enum Change {
         id: u64,
     },
     /// Appends an event (its `id` is assigned by the store).
-    AddEvent(EventRecord),
+    AddEvent(Box<EventRecord>),
 }
 
 /// What went wrong in the store.
@@ -373,7 +373,8 @@ impl Store for MemoryStore {
                 Change::RemoveResource { id } => {
                     inner.resources.remove(&id);
                 }
-                Change::AddEvent(mut event) => {
+                Change::AddEvent(event) => {
+                    let mut event = *event;
                     inner.next_event += 1;
                     event.id = inner.next_event;
                     *inner
@@ -513,8 +514,8 @@ mod tests {
                     Change::PutStack(Box::new(stack("s1", "web"))),
                     Change::PutResource(Arc::new(resource(1, "s1", "a"))),
                     Change::PutResource(Arc::new(resource(2, "s1", "b"))),
-                    Change::AddEvent(event("s1", "a", running)),
-                    Change::AddEvent(event("s1", "b", running)),
+                    Change::AddEvent(Box::new(event("s1", "a", running))),
+                    Change::AddEvent(Box::new(event("s1", "b", running))),
                 ])
                 .await
                 .unwrap();

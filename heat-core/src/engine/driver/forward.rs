@@ -316,6 +316,15 @@ impl Run {
         match mode {
             Mode::Create => {
                 let Some(rec) = current else { return };
+                // A create run never reads this resource's definition again: free its
+                // expressions now (they are most of a large stack's template).
+                if let Some(def) = self.slots[slot]
+                    .resource
+                    .and_then(|i| self.template.resources.get_mut(i))
+                {
+                    def.properties = None;
+                    def.metadata = None;
+                }
                 match external {
                     Some(ext) => self.start_external(slot, rec, properties, ext),
                     None => self.start_create(slot, rec, properties),

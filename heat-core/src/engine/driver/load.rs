@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{CheckOptions, SourceFile, check};
+use crate::check::{CheckOptions, SourceFile, check_text};
 use crate::diagnostic::has_errors;
 use crate::engine::registry::{ProviderRegistry, check_resources};
 use crate::engine::store::StackDefinition;
@@ -54,13 +54,7 @@ pub(super) fn load(
         }),
         known_types: registry.types().into_iter().map(str::to_string).collect(),
     };
-    let report = check(
-        &SourceFile {
-            name: "template".to_string(),
-            text: definition.template.clone(),
-        },
-        &options,
-    );
+    let report = check_text("template", &definition.template, &options);
     let mut diagnostics = report.diagnostics;
     let Some(template) = report.template else {
         return Err(EngineError::Invalid(diagnostics));

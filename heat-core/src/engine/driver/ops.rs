@@ -133,15 +133,21 @@ impl Engine {
         Ok(Run::new(self.clone(), control, stack, loaded, records))
     }
 
-    fn new_stack(&self, request: &CreateRequest, state: State, reason: &str) -> StackRecord {
+    fn new_stack(
+        &self,
+        request: &CreateRequest,
+        definition: StackDefinition,
+        state: State,
+        reason: &str,
+    ) -> StackRecord {
         let now = self.services.clock.now();
         StackRecord {
             id: new_uuid(&self.services),
             name: request.name.clone(),
-            template: request.template.clone(),
-            files: request.files.clone(),
-            environments: request.environments.clone(),
-            parameters: request.parameters.clone(),
+            template: definition.template,
+            files: definition.files,
+            environments: definition.environments,
+            parameters: definition.parameters,
             state,
             status_reason: reason.to_string(),
             disable_rollback: request
@@ -160,12 +166,8 @@ impl Engine {
     /// Validates a create request and records the new stack (`CREATE_IN_PROGRESS`, one
     /// `INIT_COMPLETE` record per resource); the returned operation creates the resources.
     pub async fn start_create(&self, request: CreateRequest) -> Result<Operation, EngineError> {
-        let definition = StackDefinition {
-            template: request.template.clone(),
-            files: request.files.clone(),
-            environments: request.environments.clone(),
-            parameters: request.parameters.clone(),
-        };
+        let mut request = request;
+        let definition = take_definition(&mut request);
         let loaded = self.loaded(&definition)?;
         if self.store.stack_by_name(&request.name).await?.is_some() {
             return Err(EngineError::Conflict(format!(
@@ -175,6 +177,7 @@ impl Engine {
         }
         let stack = self.new_stack(
             &request,
+            definition,
             State::new(Action::Create, Status::InProgress),
             "Stack CREATE started",
         );
@@ -219,12 +222,8 @@ impl Engine {
             }
             adopted.insert(name.clone(), (id.to_string(), data));
         }
-        let definition = StackDefinition {
-            template: request.template.clone(),
-            files: request.files.clone(),
-            environments: request.environments.clone(),
-            parameters: request.parameters.clone(),
-        };
+        let mut request = request;
+        let definition = take_definition(&mut request);
         let loaded = self.loaded(&definition)?;
         if self.store.stack_by_name(&request.name).await?.is_some() {
             return Err(EngineError::Conflict(format!(
@@ -234,6 +233,7 @@ impl Engine {
         }
         let stack = self.new_stack(
             &request,
+            definition,
             State::new(Action::Adopt, Status::InProgress),
             "Stack ADOPT started",
         );
@@ -651,7 +651,10 @@ impl Engine {
                 self,
             );
             self.store
-                .apply(vec![Change::PutResource(record), Change::AddEvent(event)])
+                .apply(vec![
+                    Change::PutResource(record),
+                    Change::AddEvent(Box::new(event)),
+                ])
                 .await?;
             return Ok(());
         }
@@ -696,7 +699,10 @@ impl Engine {
             self,
         );
         self.store
-            .apply(vec![Change::PutResource(record), Change::AddEvent(event)])
+            .apply(vec![
+                Change::PutResource(record),
+                Change::AddEvent(Box::new(event)),
+            ])
             .await?;
         Ok(())
     }
@@ -802,6 +808,17 @@ impl Run {
             .records
             .iter()
             .any(|r| r.record.replaces == Some(record.id) && !r.removed)
+    }
+}
+
+/// Moves the definition (template, files, environments, parameters) out of a create request
+/// (a large template is not copied).
+fn take_definition(request: &mut CreateRequest) -> StackDefinition {
+    StackDefinition {
+        template: std::mem::take(&mut request.template),
+        files: std::mem::take(&mut request.files),
+        environments: std::mem::take(&mut request.environments),
+        parameters: std::mem::take(&mut request.parameters),
     }
 }
 

@@ -532,7 +532,7 @@ impl Run {
 
     /// Appends the stack's current state as an event.
     pub(super) fn stack_event(&mut self) {
-        self.pending.push(Change::AddEvent(EventRecord {
+        self.pending.push(Change::AddEvent(Box::new(EventRecord {
             id: 0,
             stack_id: self.stack.id.clone(),
             resource_name: self.stack.name.clone(),
@@ -540,7 +540,7 @@ impl Run {
             state: self.stack.state,
             reason: self.stack.status_reason.clone(),
             at: self.stack.updated_at,
-        }));
+        })));
     }
 
     /// Moves the stack to a state: the record and the event go into the pending batch.
@@ -579,7 +579,7 @@ impl Run {
             at: now,
         };
         self.pending.push(Change::PutResource(r.record.clone()));
-        self.pending.push(Change::AddEvent(event));
+        self.pending.push(Change::AddEvent(Box::new(event)));
     }
 
     /// An event about a resource that does not change its state (a hook, a signal).
@@ -588,7 +588,7 @@ impl Run {
         let Some(r) = self.records.get(rec) else {
             return;
         };
-        self.pending.push(Change::AddEvent(EventRecord {
+        self.pending.push(Change::AddEvent(Box::new(EventRecord {
             id: 0,
             stack_id: r.record.stack_id.clone(),
             resource_name: r.record.name.clone(),
@@ -596,7 +596,7 @@ impl Run {
             state,
             reason: reason.to_string(),
             at: now,
-        }));
+        })));
     }
 
     /// Records a resource's data (physical id, provider data) without a transition.
