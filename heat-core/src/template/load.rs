@@ -1540,10 +1540,17 @@ impl<'t, 'l> YamlLoader<'t, 'l> {
         let sp = Span::new(start, end.max(start));
         let mut anchors = frame.anchors;
         let (value, kind) = match frame.items {
-            Items::Seq(items) => (Value::Seq(items), "a sequence"),
+            Items::Seq(mut items) => {
+                // The tree lives until the template is parsed: no growth slack in it.
+                items.shrink_to_fit();
+                (Value::Seq(items), "a sequence")
+            }
             Items::Map {
-                entries, merges, ..
+                mut entries,
+                merges,
+                ..
             } => {
+                entries.shrink_to_fit();
                 if merges.is_empty() {
                     (Value::Map(entries), "a mapping")
                 } else {
