@@ -164,9 +164,10 @@ pub struct DependencyGraph {
 /// names that are not resources are left to validation.
 pub fn build(template: &Template) -> (DependencyGraph, Vec<Diagnostic>) {
     let format = template.format();
-    let mut graph: DiGraph<ResourceNode, Dependency> = DiGraph::new();
-    let mut index: HashMap<String, NodeIndex> = HashMap::new();
-    let mut definitions: Vec<&Resource> = Vec::new();
+    let count = template.resources.len();
+    let mut graph: DiGraph<ResourceNode, Dependency> = DiGraph::with_capacity(count, count);
+    let mut index: HashMap<String, NodeIndex> = HashMap::with_capacity(count);
+    let mut definitions: Vec<&Resource> = Vec::with_capacity(count);
 
     for resource in &template.resources {
         match index.get(&resource.name.value) {
