@@ -978,7 +978,30 @@ async fn update_passes(run: &mut Run) -> Result<Option<String>, EngineError> {
     }
     let mut queue = run.backward_queue(Mode::Cleanup)?;
     run.traverse(&mut queue, Mode::Cleanup).await?;
-    Ok(run.failure.take())
+    let failure = run.failure.take();
+    forget_cleaned_up(run);
+    Ok(failure)
+}
+
+/// After a clean-up: a record whose `replaces` names a record that is gone now replaces
+/// nothing (it goes with the next batch).
+fn forget_cleaned_up(run: &mut Run) {
+    let alive: std::collections::HashSet<u64> = run
+        .records
+        .iter()
+        .filter(|r| !r.removed)
+        .map(|r| r.record.id)
+        .collect();
+    for rec in 0..run.records.len() {
+        let r = &run.records[rec];
+        if r.removed {
+            continue;
+        }
+        if r.record.replaces.is_some_and(|id| !alive.contains(&id)) {
+            Arc::make_mut(&mut run.records[rec].record).replaces = None;
+            run.put_record(rec);
+        }
+    }
 }
 
 async fn drive_update(mut run: Run) -> Result<StackOutcome, EngineError> {

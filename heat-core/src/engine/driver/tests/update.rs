@@ -877,3 +877,16 @@ fn an_undeclared_property_of_an_open_schema_is_updated_in_place() {
         recs["a"].physical_id.as_deref()
     );
 }
+
+#[test]
+fn after_the_clean_up_no_record_replaces_a_deleted_one() {
+    let mut w = World::new();
+    let engine = w.engine();
+    let created = block_on(engine.create_stack(request(&format!("{HEAD}{AB}")))).unwrap();
+    let t = format!("{HEAD}{}", AB.replace("fixed: x", "fixed: y"));
+    let outcome = block_on(engine.update_stack(&created.id, update(&t))).unwrap();
+    assert_eq!(state(&outcome), "UPDATE_COMPLETE", "{outcome:?}");
+    let records = w.records(&created.id);
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r.replaces.is_none()), "{records:?}");
+}
