@@ -133,6 +133,27 @@ pub struct ResourceRecord {
     pub updated_at: Duration,
 }
 
+/// The ids of the records that another record `replaces`: of a stack's records, these are
+/// the ones awaiting clean-up; every other record is the current one of its name.
+pub fn replaced_ids<'a>(
+    records: impl IntoIterator<Item = &'a ResourceRecord>,
+) -> std::collections::BTreeSet<u64> {
+    records.into_iter().filter_map(|r| r.replaces).collect()
+}
+
+/// The current record of a resource name among a stack's records: the one no other record
+/// replaces (the newest, should there be several). `replaced` is [`replaced_ids`] of them.
+pub fn current_record<'a>(
+    records: &'a [Arc<ResourceRecord>],
+    replaced: &std::collections::BTreeSet<u64>,
+    name: &str,
+) -> Option<&'a Arc<ResourceRecord>> {
+    records
+        .iter()
+        .filter(|r| r.name == name && !replaced.contains(&r.id))
+        .max_by_key(|r| r.id)
+}
+
 /// One event: a state transition of a stack or a resource.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventRecord {

@@ -11,7 +11,7 @@ use crate::engine::queue::{DependencyQueue, QueueBuilder};
 use crate::engine::state::{Action, State, Status};
 
 use super::EngineError;
-use super::run::{Finished, Mode, Op, Reply, Run, nid};
+use super::run::{Finished, Mode, Op, Reply, Run, failure_reason, nid};
 
 impl Mode {
     fn action(self) -> Action {
@@ -125,7 +125,7 @@ impl Run {
                 let _ = queue.complete(nid(slot));
                 if self.failure.is_none() {
                     let name = self.records[rec].record.name.clone();
-                    self.failure = Some(format!("Resource CHECK failed: {name}: {reason}"));
+                    self.failure = Some(failure_reason(Action::Check, &name, &reason));
                 }
             }
             Err(e) => self.fail(queue, slot, rec, action, &e.to_string()),

@@ -22,7 +22,7 @@ use crate::eval::{StaticResources, evaluate, evaluate_nullable};
 use crate::template::refs::collect;
 
 use super::EngineError;
-use super::run::{Finished, Mode, Op, OpKind, Reply, Run, new_token, nid};
+use super::run::{Finished, Mode, Op, OpKind, Reply, Run, failure_reason, new_token, nid};
 
 /// What an update does with one resource.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,12 +111,7 @@ impl Run {
                     let _ = queue.fail(id);
                     queue.stop();
                     self.failure.get_or_insert_with(|| {
-                        format!(
-                            "Resource {} failed: {}: {}",
-                            a.as_str(),
-                            record.name,
-                            record.status_reason
-                        )
+                        failure_reason(a, &record.name, &record.status_reason)
                     });
                 }
                 continue;
@@ -129,12 +124,7 @@ impl Run {
                     let _ = queue.fail(id);
                     queue.stop();
                     self.failure.get_or_insert_with(|| {
-                        format!(
-                            "Resource {} failed: {}: {}",
-                            action.as_str(),
-                            record.name,
-                            record.status_reason
-                        )
+                        failure_reason(action, &record.name, &record.status_reason)
                     });
                 }
                 _ => {}

@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::engine::provider::{ProviderError, ResourceContext, ResourceData};
 use crate::engine::state::{Action, State, Status};
-use crate::engine::store::{Change, EventRecord, ResourceRecord, StackDefinition, StackRecord};
+use crate::engine::store::{
+    Change, EventRecord, ResourceRecord, StackDefinition, StackRecord, current_record, replaced_ids,
+};
 use crate::eval::{StaticResources, condition_enabled, evaluate};
 use crate::template::refs::collect;
 
@@ -565,8 +567,9 @@ impl Engine {
             .root
             .map_or(Value::Null, |n| n.to_json());
         let mut resources = Map::new();
+        let replaced = replaced_ids(run.records.iter().map(|r| &*r.record));
         for r in &run.records {
-            if !run.is_current_record(&r.record) {
+            if replaced.contains(&r.record.id) {
                 continue;
             }
             let data: Map<String, Value> = r
@@ -623,13 +626,8 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let stack = self.live_stack(stack_id).await?;
         let records = self.store.resources(&stack.id).await?;
-        let replaced: std::collections::BTreeSet<u64> =
-            records.iter().filter_map(|r| r.replaces).collect();
-        let Some(mut record) = records
-            .into_iter()
-            .filter(|r| r.name == resource_name && !replaced.contains(&r.id))
-            .max_by_key(|r| r.id)
-        else {
+        let replaced = replaced_ids(records.iter().map(|r| &**r));
+        let Some(mut record) = current_record(&records, &replaced, resource_name).cloned() else {
             return Err(EngineError::NotFound(format!(
                 "The Resource ({resource_name}) in stack {}",
                 stack.name
@@ -798,16 +796,6 @@ impl Engine {
             });
         }
         Ok(out)
-    }
-}
-
-impl Run {
-    /// Whether a record is the current one of its name (by the `replaces` rule).
-    fn is_current_record(&self, record: &ResourceRecord) -> bool {
-        !self
-            .records
-            .iter()
-            .any(|r| r.record.replaces == Some(record.id) && !r.removed)
     }
 }
 

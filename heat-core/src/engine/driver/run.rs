@@ -19,7 +19,10 @@ use crate::engine::queue::{DependencyQueue, NodeId};
 use crate::engine::registry::Resolved;
 use crate::engine::services::Services;
 use crate::engine::state::{Action, State, Status};
-use crate::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, Store, StoreError};
+use crate::engine::store::{
+    Change, EventRecord, ResourceRecord, StackRecord, Store, StoreError, current_record,
+    replaced_ids,
+};
 use crate::environment::Environment;
 use crate::eval::{
     EvalContext, ParameterValues, PseudoParams, ResourceResolver, StaticResource, StaticResources,
@@ -196,14 +199,10 @@ impl Target {
             .resources(&source.stack_id)
             .await
             .map_err(|e| ProviderError::Retryable(e.to_string()))?;
-        let replaced: BTreeSet<u64> = records.iter().filter_map(|r| r.replaces).collect();
+        let replaced = replaced_ids(records.iter().map(|r| &**r));
         let mut peers = Vec::new();
         for (name, ty, provider) in &source.deps {
-            let Some(record) = records
-                .iter()
-                .filter(|r| &r.name == name && !replaced.contains(&r.id))
-                .max_by_key(|r| r.id)
-            else {
+            let Some(record) = current_record(&records, &replaced, name) else {
                 continue;
             };
             let reference = match (&record.physical_id, provider) {
@@ -396,7 +395,7 @@ impl Run {
     /// Loads the stack's records and picks each enabled slot's current one: of the records
     /// of a name, the one no other record replaces (the newest when several).
     pub(super) fn set_records(&mut self, records: Vec<Arc<ResourceRecord>>) {
-        let replaced: BTreeSet<u64> = records.iter().filter_map(|r| r.replaces).collect();
+        let replaced = replaced_ids(records.iter().map(|r| &**r));
         self.records = records
             .into_iter()
             .map(|record| Rec {
@@ -724,10 +723,7 @@ impl Run {
                 .map(|r| r.record.name.clone())
                 .or_else(|| self.slots.get(node).map(|s| s.name.clone()))
                 .unwrap_or_default();
-            self.failure = Some(format!(
-                "Resource {} failed: {name}: {reason}",
-                action.as_str()
-            ));
+            self.failure = Some(failure_reason(action, &name, reason));
         }
     }
 
@@ -1036,6 +1032,11 @@ pub(super) async fn fetch_attributes(
         }
     }
     Ok(table)
+}
+
+/// The stack's status reason for a resource's failure (`Resource CREATE failed: web: ...`).
+pub(super) fn failure_reason(action: Action, name: &str, reason: &str) -> String {
+    format!("Resource {} failed: {name}: {reason}", action.as_str())
 }
 
 /// The queue node of an index.
