@@ -24,7 +24,7 @@ pub struct StackRecord {
     /// The stack's name (unique among a project's live stacks).
     pub name: String,
     /// The template text, as submitted.
-    pub template: String,
+    pub template: Arc<str>,
     /// The files map sent with the template (`get_file`, template resources).
     pub files: BTreeMap<String, String>,
     /// The environment files' texts, in merge order.
@@ -58,7 +58,7 @@ pub struct StackRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StackDefinition {
     /// The template text.
-    pub template: String,
+    pub template: Arc<str>,
     /// The files map.
     pub files: BTreeMap<String, String>,
     /// The environment files' texts, in merge order.

@@ -194,7 +194,7 @@ impl Run {
         let properties = match evaluated {
             Ok(value) => schema::resolve(provider.schema(), value).map_err(|errs| {
                 errs.iter()
-                    .map(|e| e.message_for(&s.name))
+                    .map(|e| e.message_for(self.slot_name(slot)))
                     .collect::<Vec<_>>()
                     .join("; ")
             })?,
@@ -235,13 +235,13 @@ impl Run {
             if ext != physical_id {
                 return Decision::Refuse(format!(
                     "Update to the external_id of resource {} is not supported (from {physical_id} to {ext})",
-                    s.name
+                    self.slot_name(slot)
                 ));
             }
             // Heat: updates of an external resource are skipped.
             return Decision::Unchanged;
         }
-        if record.resource_type != s.type_name {
+        if *record.resource_type != *s.type_name {
             return Decision::Replace(format!(
                 "the type changed from {} to {}",
                 record.resource_type, s.type_name
@@ -264,19 +264,19 @@ impl Run {
             }
             UpdateKind::Forbidden { property } => Decision::Refuse(format!(
                 "Update to property {property} of resource {} is not allowed: the property is immutable",
-                s.name
+                self.slot_name(slot)
             )),
         }
     }
 
     /// Whether the environment restricts an action on a resource.
     pub(super) fn restricted(&self, slot: usize, action: RestrictedAction) -> bool {
-        self.slots.get(slot).is_some_and(|s| {
-            self.env
+        slot < self.slots.len()
+            && self
+                .env
                 .resource_registry
-                .restricted_actions_for(&s.name)
+                .restricted_actions_for(self.slot_name(slot))
                 .contains(&action)
-        })
     }
 
     /// Continues a slot once its properties can be evaluated.
@@ -394,7 +394,7 @@ impl Run {
                     return;
                 };
                 if self.restricted(slot, RestrictedAction::Update) {
-                    let name = self.slots[slot].name.clone();
+                    let name = self.slot_name(slot).to_string();
                     self.fail(
                         queue,
                         slot,
@@ -426,7 +426,7 @@ impl Run {
         let Some(old) = self.slots[slot].current else {
             return;
         };
-        let name = self.slots[slot].name.clone();
+        let name = self.slot_name(slot).to_string();
         if self.restricted(slot, RestrictedAction::Replace) {
             self.fail(
                 queue,

@@ -263,7 +263,7 @@ impl Engine {
             let Some(rec) = run.new_record(slot, None) else {
                 return Err(EngineError::Internal("no record id reserved".to_string()));
             };
-            if let Some((id, data)) = adopted.get(&run.slots[slot].name) {
+            if let Some((id, data)) = adopted.get(run.slot_name(slot)) {
                 Arc::make_mut(&mut run.records[rec].record).physical_id = Some(id.clone());
                 Arc::make_mut(&mut run.records[rec].record).data = data.clone();
                 run.put_record(rec);
@@ -314,22 +314,22 @@ impl Engine {
             let mut environments = stack.environments.clone();
             environments.extend(request.environments.iter().cloned());
             Ok(StackDefinition {
-                template: request
-                    .template
-                    .clone()
-                    .unwrap_or_else(|| stack.template.clone()),
+                template: match &request.template {
+                    Some(text) => Arc::from(text.as_str()),
+                    None => Arc::clone(&stack.template),
+                },
                 files: overlay(&stack.files, &request.files),
                 environments,
                 parameters,
             })
         } else {
-            let Some(template) = request.template.clone() else {
+            let Some(template) = request.template.as_deref() else {
                 return Err(EngineError::NotAllowed(
                     "an update needs a template (or `existing` to keep the stored one)".to_string(),
                 ));
             };
             Ok(StackDefinition {
-                template,
+                template: Arc::from(template),
                 files: request.files.clone(),
                 environments: request.environments.clone(),
                 parameters: request.parameters.clone(),
@@ -803,7 +803,7 @@ impl Engine {
 /// (a large template is not copied).
 fn take_definition(request: &mut CreateRequest) -> StackDefinition {
     StackDefinition {
-        template: std::mem::take(&mut request.template),
+        template: Arc::from(std::mem::take(&mut request.template)),
         files: std::mem::take(&mut request.files),
         environments: std::mem::take(&mut request.environments),
         parameters: std::mem::take(&mut request.parameters),

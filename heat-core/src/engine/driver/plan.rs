@@ -130,8 +130,8 @@ impl Run {
             let current = s.current.map(|rec| &self.records[rec].record);
             let physical_id = current.and_then(|r| r.physical_id.clone());
             let mut entry = PlannedChange {
-                name: s.name.clone(),
-                resource_type: s.type_name.clone(),
+                name: self.slot_name(slot).to_string(),
+                resource_type: s.type_name.to_string(),
                 action: ChangeAction::Unchanged,
                 cause: None,
                 properties: Vec::new(),
@@ -139,7 +139,7 @@ impl Run {
             };
             if physical_id.is_none() {
                 entry.action = ChangeAction::Add;
-                changing.insert(s.name.clone(), true);
+                changing.insert(self.slot_name(slot).to_string(), true);
                 changes.push(entry);
                 continue;
             }
@@ -222,17 +222,17 @@ impl Run {
                 Decision::Unchanged => {}
                 Decision::Create => {
                     entry.action = ChangeAction::Add;
-                    changing.insert(s.name.clone(), true);
+                    changing.insert(self.slot_name(slot).to_string(), true);
                 }
                 Decision::Update(changed) => {
                     entry.action = ChangeAction::Update;
                     entry.cause = Some(format!("{} changed{depends}", changed.join(", ")));
-                    changing.insert(s.name.clone(), false);
+                    changing.insert(self.slot_name(slot).to_string(), false);
                 }
                 Decision::Replace(cause) => {
                     entry.action = ChangeAction::Replace;
                     entry.cause = Some(format!("{cause}{depends}"));
-                    changing.insert(s.name.clone(), true);
+                    changing.insert(self.slot_name(slot).to_string(), true);
                 }
                 Decision::Refuse(reason) => {
                     entry.action = ChangeAction::Refused;

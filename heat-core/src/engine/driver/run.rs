@@ -2,7 +2,7 @@
 //! of transitions (one pending batch per loop turn), the loop itself, and the step futures
 //! that call providers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,12 +59,14 @@ pub(super) enum Mode {
 }
 
 /// One resource of the target template (graph node `i` is slot `i`).
+///
+/// Its name is the graph node's ([`Run::slot_name`]): one copy per resource, not one per
+/// structure.
 pub(super) struct Slot {
-    pub(super) name: String,
     /// Index in `template.resources`.
     pub(super) resource: Option<usize>,
-    /// The type after registry mapping.
-    pub(super) type_name: String,
+    /// The type after registry mapping (one shared copy per distinct type).
+    pub(super) type_name: Arc<str>,
     pub(super) provider: Option<Arc<dyn ResourceProvider>>,
     /// Why there is no provider.
     pub(super) no_provider: Option<String>,
@@ -311,6 +313,7 @@ impl Run {
 
     fn build_slots(&self) -> Vec<Slot> {
         let mut slots = Vec::with_capacity(self.graph.len());
+        let mut types: HashMap<String, Arc<str>> = HashMap::new();
         let by_name: BTreeMap<&str, usize> = self
             .template
             .resources
@@ -322,9 +325,8 @@ impl Run {
             let resource = by_name.get(graph_node.name.as_str()).copied();
             let Some(def) = resource.and_then(|i| self.template.resources.get(i)) else {
                 slots.push(Slot {
-                    name: graph_node.name.clone(),
                     resource: None,
-                    type_name: graph_node.ty.clone(),
+                    type_name: intern(&mut types, &graph_node.ty),
                     provider: None,
                     no_provider: Some("the resource is not in the template".to_string()),
                     enabled: false,
@@ -379,9 +381,8 @@ impl Run {
                 }
             };
             slots.push(Slot {
-                name: graph_node.name.clone(),
                 resource,
-                type_name,
+                type_name: intern(&mut types, &type_name),
                 provider,
                 no_provider,
                 enabled,
@@ -426,6 +427,14 @@ impl Run {
     }
 
     /// The slot index of a resource name (slot `i` is graph node `i`).
+    /// The resource name of a slot (its graph node's name).
+    pub(super) fn slot_name(&self, slot: usize) -> &str {
+        self.graph
+            .graph()
+            .node_weight(petgraph::graph::NodeIndex::new(slot))
+            .map_or("", |node| node.name.as_str())
+    }
+
     pub(super) fn slot_of(&self, name: &str) -> Option<usize> {
         self.graph.node_index(name).map(|i| i.index())
     }
@@ -462,8 +471,8 @@ impl Run {
         let record = ResourceRecord {
             id,
             stack_id: self.stack.id.clone(),
-            name: s.name.clone(),
-            resource_type: s.type_name.clone(),
+            name: self.slot_name(slot).to_string(),
+            resource_type: s.type_name.to_string(),
             physical_id: None,
             state: State::INIT,
             status_reason: String::new(),
@@ -721,7 +730,7 @@ impl Run {
                 .records
                 .get(rec)
                 .map(|r| r.record.name.clone())
-                .or_else(|| self.slots.get(node).map(|s| s.name.clone()))
+                .or_else(|| self.slots.get(node).map(|_| self.slot_name(node).to_string()))
                 .unwrap_or_default();
             self.failure = Some(failure_reason(action, &name, reason));
         }
@@ -775,7 +784,7 @@ impl Run {
                     let slot = self.slot_named(name);
                     (
                         name.to_string(),
-                        slot.map(|s| s.type_name.clone()).unwrap_or_default(),
+                        slot.map(|s| s.type_name.to_string()).unwrap_or_default(),
                         slot.and_then(|s| s.provider.clone()),
                     )
                 })
@@ -818,13 +827,13 @@ impl Run {
             let Some(physical_id) = &record.physical_id else {
                 continue;
             };
-            if !table.resources.contains_key(&slot.name) {
+            if !table.resources.contains_key(&r.name) {
                 let reference = self
                     .target(rec)
                     .and_then(|t| t.provider.reference_id(&t.ctx(), physical_id))
                     .unwrap_or_else(|| physical_id.clone());
                 table.resources.insert(
-                    slot.name.clone(),
+                    r.name.clone(),
                     StaticResource {
                         reference: Some(Value::String(reference)),
                         attributes: serde_json::Map::new(),
@@ -859,12 +868,12 @@ impl Run {
 
     /// The current records of the slot's dependencies (by record id), for `requires`.
     pub(super) fn requires_of(&self, slot: usize) -> Vec<u64> {
-        let Some(s) = self.slots.get(slot) else {
+        if slot >= self.slots.len() {
             return Vec::new();
-        };
+        }
         let mut out: Vec<u64> = self
             .graph
-            .dependencies(&s.name)
+            .dependencies(self.slot_name(slot))
             .into_iter()
             .filter_map(|name| self.slot_named(name))
             .filter_map(|x| x.current)
@@ -1076,4 +1085,14 @@ pub(super) fn new_uuid(services: &Services) -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// The shared copy of a type name (one allocation per distinct type in a run).
+fn intern(types: &mut HashMap<String, Arc<str>>, name: &str) -> Arc<str> {
+    if let Some(shared) = types.get(name) {
+        return Arc::clone(shared);
+    }
+    let shared: Arc<str> = Arc::from(name);
+    types.insert(name.to_string(), Arc::clone(&shared));
+    shared
 }

@@ -119,7 +119,7 @@ fn added_removed_and_type_changed_resources() {
     assert_eq!(w.counter.live_ids().len(), 2, "keep and new");
     // The stack's stored template is the new one, and no previous definition is left.
     let stack = block_on(w.store.stack(&created.id)).unwrap().unwrap();
-    assert_eq!(stack.template, t);
+    assert_eq!(&*stack.template, t.as_str());
     assert!(stack.previous.is_none());
 }
 
