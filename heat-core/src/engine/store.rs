@@ -23,6 +23,15 @@ pub struct StackRecord {
     pub id: String,
     /// The stack's name (unique among a project's live stacks).
     pub name: String,
+    /// The project (tenant) the stack belongs to: names are unique per project, and a
+    /// server shows a stack only to its project. Empty for an embedder without projects.
+    pub project: String,
+    /// Who created it (Heat's `stack_owner`).
+    pub user: String,
+    /// The stack that owns this one (a nested stack's parent), by id.
+    pub parent: Option<String>,
+    /// The template's description, as of the last create or update.
+    pub description: String,
     /// The template text, as submitted.
     pub template: Arc<str>,
     /// The files map sent with the template (`get_file`, template resources).
@@ -47,6 +56,8 @@ pub struct StackRecord {
     pub updated_at: Duration,
     /// Soft-deleted: listed only when deleted stacks are asked for.
     pub deleted: bool,
+    /// When it was deleted (engine clock); set with `deleted`.
+    pub deleted_at: Option<Duration>,
     /// During an update (and its rollback): the definition the stack had before it, what a
     /// rollback returns to. `None` otherwise.
     pub previous: Option<StackDefinition>,
@@ -109,6 +120,9 @@ pub struct ResourceRecord {
     pub properties: Properties,
     /// Data the provider asked to keep.
     pub data: ResourceData,
+    /// The resource's metadata (the template's `metadata`, resolved when the resource was
+    /// created or updated; what Heat's metadata API serves). `None`: none.
+    pub metadata: Option<Box<serde_json::Value>>,
     /// The token the current step uses with the provider (recorded before the call).
     pub idempotency_token: String,
     /// The record this one replaces (during an update). Of the records of one name, the
@@ -163,6 +177,8 @@ pub struct EventRecord {
     pub stack_id: String,
     /// The resource's logical name, or the stack's name for stack events.
     pub resource_name: String,
+    /// The resource's type ([`STACK_EVENT_TYPE`] for stack events).
+    pub resource_type: String,
     /// The physical id, when known.
     pub physical_id: Option<String>,
     /// The new state.
@@ -171,6 +187,44 @@ pub struct EventRecord {
     pub reason: String,
     /// When (engine clock).
     pub at: Duration,
+}
+
+/// The `resource_type` of a stack's own events.
+pub const STACK_EVENT_TYPE: &str = "OS::Heat::Stack";
+
+/// A stack snapshot: the stack's definition and each resource's snapshot data, what a
+/// restore returns the stack to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotRecord {
+    /// The snapshot's id (unique, never reused).
+    pub id: String,
+    /// The stack it belongs to.
+    pub stack_id: String,
+    /// The name the user gave (may be empty).
+    pub name: String,
+    /// `IN_PROGRESS`, `COMPLETE` or `FAILED` (the `SNAPSHOT` action's status).
+    pub status: crate::engine::state::Status,
+    /// Why it is in that status.
+    pub status_reason: String,
+    /// The stack's definition when the snapshot was taken.
+    pub definition: StackDefinition,
+    /// Per resource name: its physical id and the data its provider's snapshot returned.
+    pub resources: BTreeMap<String, SnapshotResource>,
+    /// When it was taken (engine clock).
+    pub created_at: Duration,
+}
+
+/// One resource in a [`SnapshotRecord`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SnapshotResource {
+    /// The resource's type.
+    pub resource_type: String,
+    /// Its physical id when the snapshot was taken.
+    pub physical_id: Option<String>,
+    /// Its recorded properties.
+    pub properties: Properties,
+    /// What the provider's snapshot returned.
+    pub data: ResourceData,
 }
 
 /// One write. A batch of changes is applied atomically by [`Store::apply`].
@@ -188,6 +242,13 @@ pub enum Change {
     },
     /// Appends an event (its `id` is assigned by the store).
     AddEvent(Box<EventRecord>),
+    /// Inserts or replaces a snapshot (by id).
+    PutSnapshot(Box<SnapshotRecord>),
+    /// Removes a snapshot.
+    RemoveSnapshot {
+        /// The snapshot's id.
+        id: String,
+    },
 }
 
 /// What went wrong in the store.
@@ -218,8 +279,12 @@ pub trait Store: Send + Sync {
     /// A stack by id (deleted ones included).
     async fn stack(&self, id: &str) -> Result<Option<StackRecord>, StoreError>;
 
-    /// A live (not deleted) stack by name.
-    async fn stack_by_name(&self, name: &str) -> Result<Option<StackRecord>, StoreError>;
+    /// A project's live (not deleted) stack by name.
+    async fn stack_by_name(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<StackRecord>, StoreError>;
 
     /// Every stack, in creation order; deleted ones only when asked for.
     async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError>;
@@ -233,6 +298,9 @@ pub trait Store: Send + Sync {
         stack_id: &str,
         after: Option<u64>,
     ) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// A stack's snapshots, oldest first.
+    async fn snapshots(&self, stack_id: &str) -> Result<Vec<SnapshotRecord>, StoreError>;
 
     /// Reserves `count` fresh, consecutive resource record ids and returns the first (ids
     /// are never handed out twice, even when the reservation is not used).
@@ -249,6 +317,7 @@ pub struct MemoryStore {
 struct Inner {
     stacks: Vec<StackRecord>,
     resources: BTreeMap<u64, Arc<ResourceRecord>>,
+    snapshots: Vec<SnapshotRecord>,
     events: Vec<EventRecord>,
     /// Events kept per stack (the oldest are purged beyond it; `None`: keep all).
     max_events_per_stack: Option<usize>,
@@ -329,11 +398,11 @@ impl Inner {
 
     /// Checks a batch against the current data without changing anything.
     fn validate(&self, changes: &[Change]) -> Result<(), StoreError> {
-        let mut names: BTreeMap<&str, &str> = self
+        let mut names: BTreeMap<(&str, &str), &str> = self
             .stacks
             .iter()
             .filter(|s| !s.deleted)
-            .map(|s| (s.name.as_str(), s.id.as_str()))
+            .map(|s| ((s.project.as_str(), s.name.as_str()), s.id.as_str()))
             .collect();
         let batch_stacks: std::collections::HashSet<&str> = changes
             .iter()
@@ -347,17 +416,19 @@ impl Inner {
         for change in changes {
             match change {
                 Change::PutStack(stack) if !stack.deleted => {
-                    if let Some(id) = names.get(stack.name.as_str())
+                    let key = (stack.project.as_str(), stack.name.as_str());
+                    if let Some(id) = names.get(&key)
                         && *id != stack.id
                     {
                         return Err(StoreError::DuplicateStackName(stack.name.clone()));
                     }
-                    names.insert(&stack.name, &stack.id);
+                    names.insert(key, &stack.id);
                 }
                 Change::PutStack(stack) => {
                     // A soft delete frees the name for the rest of the batch.
-                    if names.get(stack.name.as_str()) == Some(&stack.id.as_str()) {
-                        names.remove(stack.name.as_str());
+                    let key = (stack.project.as_str(), stack.name.as_str());
+                    if names.get(&key) == Some(&stack.id.as_str()) {
+                        names.remove(&key);
                     }
                 }
                 Change::PutResource(resource) => {
@@ -367,7 +438,16 @@ impl Inner {
                         return Err(StoreError::Missing(format!("stack {}", resource.stack_id)));
                     }
                 }
-                Change::RemoveResource { .. } | Change::AddEvent(_) => {}
+                Change::PutSnapshot(snapshot) => {
+                    let stack_known = known_stacks.contains(snapshot.stack_id.as_str())
+                        || batch_stacks.contains(snapshot.stack_id.as_str());
+                    if !stack_known {
+                        return Err(StoreError::Missing(format!("stack {}", snapshot.stack_id)));
+                    }
+                }
+                Change::RemoveResource { .. }
+                | Change::AddEvent(_)
+                | Change::RemoveSnapshot { .. } => {}
             }
         }
         Ok(())
@@ -404,6 +484,15 @@ impl Store for MemoryStore {
                         .or_default() += 1;
                     inner.events.push(event);
                 }
+                Change::PutSnapshot(snapshot) => {
+                    match inner.snapshots.iter_mut().find(|s| s.id == snapshot.id) {
+                        Some(existing) => *existing = *snapshot,
+                        None => inner.snapshots.push(*snapshot),
+                    }
+                }
+                Change::RemoveSnapshot { id } => {
+                    inner.snapshots.retain(|s| s.id != id);
+                }
             }
         }
         inner.purge_events();
@@ -415,12 +504,16 @@ impl Store for MemoryStore {
         Ok(self.lock().stacks.iter().find(|s| s.id == id).cloned())
     }
 
-    async fn stack_by_name(&self, name: &str) -> Result<Option<StackRecord>, StoreError> {
+    async fn stack_by_name(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<StackRecord>, StoreError> {
         Ok(self
             .lock()
             .stacks
             .iter()
-            .find(|s| s.name == name && !s.deleted)
+            .find(|s| s.project == project && s.name == name && !s.deleted)
             .cloned())
     }
 
@@ -456,6 +549,16 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn snapshots(&self, stack_id: &str) -> Result<Vec<SnapshotRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .snapshots
+            .iter()
+            .filter(|s| s.stack_id == stack_id)
+            .cloned()
+            .collect())
+    }
+
     async fn reserve_resource_ids(&self, count: u64) -> Result<u64, StoreError> {
         let mut inner = self.lock();
         let first = inner.next_resource + 1;
@@ -474,6 +577,10 @@ mod tests {
         StackRecord {
             id: id.into(),
             name: name.into(),
+            project: "p1".into(),
+            user: "u1".into(),
+            parent: None,
+            description: String::new(),
             template: "heat_template_version: 2018-08-31\n".into(),
             files: BTreeMap::new(),
             environments: Vec::new(),
@@ -486,6 +593,7 @@ mod tests {
             created_at: Duration::ZERO,
             updated_at: Duration::ZERO,
             deleted: false,
+            deleted_at: None,
             previous: None,
             operation: 0,
         }
@@ -502,6 +610,7 @@ mod tests {
             status_reason: String::new(),
             properties: Properties::new(),
             data: ResourceData::new(),
+            metadata: None,
             idempotency_token: format!("{stack_id}-{name}-1"),
             replaces: None,
             deletion_policy: DeletionPolicy::Delete,
@@ -518,6 +627,7 @@ mod tests {
             id: 0,
             stack_id: stack_id.into(),
             resource_name: name.into(),
+            resource_type: "OS::Heat::None".into(),
             physical_id: None,
             state,
             reason: "state changed".into(),
@@ -599,9 +709,65 @@ mod tests {
                 .unwrap();
             assert_eq!(store.stacks(false).await.unwrap().len(), 1);
             assert_eq!(store.stacks(true).await.unwrap().len(), 2);
-            let live = store.stack_by_name("web").await.unwrap().unwrap();
+            let live = store.stack_by_name("p1", "web").await.unwrap().unwrap();
             assert_eq!(live.id, "s2");
             assert!(store.stack("s1").await.unwrap().unwrap().deleted);
+        });
+    }
+
+    #[test]
+    fn names_are_unique_per_project_and_snapshots_belong_to_a_stack() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let mut other = stack("s2", "web");
+            other.project = "p2".into();
+            store
+                .apply(vec![
+                    Change::PutStack(Box::new(stack("s1", "web"))),
+                    Change::PutStack(Box::new(other)),
+                ])
+                .await
+                .unwrap();
+            assert_eq!(
+                store.stack_by_name("p2", "web").await.unwrap().unwrap().id,
+                "s2"
+            );
+            assert!(store.stack_by_name("p3", "web").await.unwrap().is_none());
+            let again = store
+                .apply(vec![Change::PutStack(Box::new(stack("s3", "web")))])
+                .await;
+            assert_eq!(again, Err(StoreError::DuplicateStackName("web".into())));
+
+            let snapshot = SnapshotRecord {
+                id: "snap1".into(),
+                stack_id: "s1".into(),
+                name: "before".into(),
+                status: Status::Complete,
+                status_reason: "Stack SNAPSHOT completed successfully".into(),
+                definition: StackDefinition::default(),
+                resources: BTreeMap::new(),
+                created_at: Duration::from_secs(3),
+            };
+            let mut orphan = snapshot.clone();
+            orphan.id = "snap2".into();
+            orphan.stack_id = "nope".into();
+            assert!(matches!(
+                store
+                    .apply(vec![Change::PutSnapshot(Box::new(orphan))])
+                    .await,
+                Err(StoreError::Missing(_))
+            ));
+            store
+                .apply(vec![Change::PutSnapshot(Box::new(snapshot.clone()))])
+                .await
+                .unwrap();
+            assert_eq!(store.snapshots("s1").await.unwrap(), vec![snapshot]);
+            assert!(store.snapshots("s2").await.unwrap().is_empty());
+            store
+                .apply(vec![Change::RemoveSnapshot { id: "snap1".into() }])
+                .await
+                .unwrap();
+            assert!(store.snapshots("s1").await.unwrap().is_empty());
         });
     }
 

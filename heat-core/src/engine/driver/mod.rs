@@ -118,6 +118,12 @@ impl Default for EngineConfig {
 pub struct CreateRequest {
     /// The stack's name.
     pub name: String,
+    /// The project (tenant) it belongs to; names are unique per project. An embedder
+    /// without projects leaves it empty (the engine's operations then also find stacks of
+    /// the empty project by name).
+    pub project: String,
+    /// Who creates it (Heat's `stack_owner`).
+    pub user: String,
     /// The template text.
     pub template: String,
     /// The files map (`get_file`, template resources).

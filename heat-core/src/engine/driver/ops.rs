@@ -105,7 +105,7 @@ impl Engine {
     pub(super) async fn live_stack(&self, id: &str) -> Result<StackRecord, EngineError> {
         match self.store.stack(id).await? {
             Some(stack) if !stack.deleted => Ok(stack),
-            _ => match self.store.stack_by_name(id).await? {
+            _ => match self.store.stack_by_name("", id).await? {
                 Some(stack) => Ok(stack),
                 None => Err(EngineError::NotFound(format!("The Stack ({id})"))),
             },
@@ -139,6 +139,7 @@ impl Engine {
         &self,
         request: &CreateRequest,
         definition: StackDefinition,
+        description: &str,
         state: State,
         reason: &str,
     ) -> StackRecord {
@@ -146,6 +147,10 @@ impl Engine {
         StackRecord {
             id: new_uuid(&self.services),
             name: request.name.clone(),
+            project: request.project.clone(),
+            user: request.user.clone(),
+            parent: None,
+            description: description.to_string(),
             template: definition.template,
             files: definition.files,
             environments: definition.environments,
@@ -160,6 +165,7 @@ impl Engine {
             created_at: now,
             updated_at: now,
             deleted: false,
+            deleted_at: None,
             previous: None,
             operation: 1,
         }
@@ -171,7 +177,12 @@ impl Engine {
         let mut request = request;
         let definition = take_definition(&mut request);
         let loaded = self.loaded(&definition)?;
-        if self.store.stack_by_name(&request.name).await?.is_some() {
+        if self
+            .store
+            .stack_by_name(&request.project, &request.name)
+            .await?
+            .is_some()
+        {
             return Err(EngineError::Conflict(format!(
                 "The Stack ({}) already exists.",
                 request.name
@@ -180,6 +191,7 @@ impl Engine {
         let stack = self.new_stack(
             &request,
             definition,
+            template_description(&loaded),
             State::new(Action::Create, Status::InProgress),
             "Stack CREATE started",
         );
@@ -227,7 +239,12 @@ impl Engine {
         let mut request = request;
         let definition = take_definition(&mut request);
         let loaded = self.loaded(&definition)?;
-        if self.store.stack_by_name(&request.name).await?.is_some() {
+        if self
+            .store
+            .stack_by_name(&request.project, &request.name)
+            .await?
+            .is_some()
+        {
             return Err(EngineError::Conflict(format!(
                 "The Stack ({}) already exists.",
                 request.name
@@ -236,6 +253,7 @@ impl Engine {
         let stack = self.new_stack(
             &request,
             definition,
+            template_description(&loaded),
             State::new(Action::Adopt, Status::InProgress),
             "Stack ADOPT started",
         );
@@ -396,6 +414,7 @@ impl Engine {
         let (guard, control) = self.claim(&stack.id, &stack.name)?;
         stack.previous = Some(stack.definition());
         stack.set_definition(definition);
+        stack.description = template_description(&loaded).to_string();
         if let Some(d) = request.disable_rollback {
             stack.disable_rollback = d;
         }
@@ -606,6 +625,7 @@ impl Engine {
             run.remove_record(rec);
         }
         run.stack.deleted = true;
+        run.stack.deleted_at = Some(run.now());
         run.set_stack(
             State::new(Action::Delete, Status::Complete),
             "Stack abandoned: its resources were kept",
@@ -799,6 +819,15 @@ impl Engine {
     }
 }
 
+/// The template's description (empty when it has none).
+fn template_description(loaded: &Loaded) -> &str {
+    loaded
+        .template
+        .description
+        .as_ref()
+        .map_or("", |d| d.value.as_str())
+}
+
 /// Moves the definition (template, files, environments, parameters) out of a create request
 /// (a large template is not copied).
 fn take_definition(request: &mut CreateRequest) -> StackDefinition {
@@ -815,6 +844,7 @@ fn event_for(record: &ResourceRecord, state: State, reason: &str, engine: &Engin
         id: 0,
         stack_id: record.stack_id.clone(),
         resource_name: record.name.clone(),
+        resource_type: record.resource_type.clone(),
         physical_id: record.physical_id.clone(),
         state,
         reason: reason.to_string(),
@@ -925,6 +955,8 @@ async fn drive_delete(run: &mut Run) -> Result<StackOutcome, EngineError> {
                 run.remove_record(rec);
             }
             run.stack.deleted = true;
+            run.stack.deleted_at = Some(run.now());
+            run.stack.deleted_at = Some(run.now());
             run.stack.previous = None;
             run.set_stack(
                 State::new(Action::Delete, Status::Complete),
@@ -1025,6 +1057,11 @@ async fn drive_update(mut run: Run) -> Result<StackOutcome, EngineError> {
                 return Ok(run.outcome());
             };
             run.stack.set_definition(previous);
+            run.stack.description =
+                crate::template::parse(&run.stack.template, &run.config().limits)
+                    .template
+                    .and_then(|t| t.description.map(|d| d.value))
+                    .unwrap_or_default();
             run.stack.previous = Some(failed);
             run.set_stack(
                 State::new(Action::Rollback, Status::InProgress),

@@ -20,8 +20,8 @@ use crate::engine::registry::Resolved;
 use crate::engine::services::Services;
 use crate::engine::state::{Action, State, Status};
 use crate::engine::store::{
-    Change, EventRecord, ResourceRecord, StackRecord, Store, StoreError, current_record,
-    replaced_ids,
+    Change, EventRecord, ResourceRecord, STACK_EVENT_TYPE, StackRecord, Store, StoreError,
+    current_record, replaced_ids,
 };
 use crate::environment::Environment;
 use crate::eval::{
@@ -478,6 +478,7 @@ impl Run {
             status_reason: String::new(),
             properties: Properties::new(),
             data: ResourceData::new(),
+            metadata: None,
             idempotency_token: String::new(),
             replaces,
             deletion_policy: s.policy,
@@ -544,6 +545,7 @@ impl Run {
             id: 0,
             stack_id: self.stack.id.clone(),
             resource_name: self.stack.name.clone(),
+            resource_type: STACK_EVENT_TYPE.to_string(),
             physical_id: Some(self.stack.id.clone()),
             state: self.stack.state,
             reason: self.stack.status_reason.clone(),
@@ -581,6 +583,7 @@ impl Run {
             id: 0,
             stack_id: record.stack_id.clone(),
             resource_name: record.name.clone(),
+            resource_type: record.resource_type.clone(),
             physical_id: record.physical_id.clone(),
             state,
             reason: reason.to_string(),
@@ -600,6 +603,7 @@ impl Run {
             id: 0,
             stack_id: r.record.stack_id.clone(),
             resource_name: r.record.name.clone(),
+            resource_type: r.record.resource_type.clone(),
             physical_id: r.record.physical_id.clone(),
             state,
             reason: reason.to_string(),
@@ -730,7 +734,11 @@ impl Run {
                 .records
                 .get(rec)
                 .map(|r| r.record.name.clone())
-                .or_else(|| self.slots.get(node).map(|_| self.slot_name(node).to_string()))
+                .or_else(|| {
+                    self.slots
+                        .get(node)
+                        .map(|_| self.slot_name(node).to_string())
+                })
                 .unwrap_or_default();
             self.failure = Some(failure_reason(action, &name, reason));
         }

@@ -459,8 +459,19 @@ impl Store for Tap {
     async fn stack(&self, id: &str) -> Result<Option<StackRecord>, StoreError> {
         self.inner.stack(id).await
     }
-    async fn stack_by_name(&self, name: &str) -> Result<Option<StackRecord>, StoreError> {
-        self.inner.stack_by_name(name).await
+    async fn stack_by_name(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<StackRecord>, StoreError> {
+        self.inner.stack_by_name(project, name).await
+    }
+
+    async fn snapshots(
+        &self,
+        stack_id: &str,
+    ) -> Result<Vec<crate::engine::store::SnapshotRecord>, StoreError> {
+        self.inner.snapshots(stack_id).await
     }
     async fn stacks(&self, include_deleted: bool) -> Result<Vec<StackRecord>, StoreError> {
         self.inner.stacks(include_deleted).await
