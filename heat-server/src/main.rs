@@ -1,0 +1,4 @@
+//! The heat-server binary.
+#![forbid(unsafe_code)]
+
+fn main() {}
