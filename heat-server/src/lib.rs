@@ -2,4 +2,5 @@
 //! SQLite / PostgreSQL persistence it runs on.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod store;
