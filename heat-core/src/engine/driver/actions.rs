@@ -1,14 +1,23 @@
-//! Stack actions over the current resources: suspend (dependents first), resume and check
-//! (dependencies first).
+//! Stack actions over the current resources: suspend (dependents first), resume, check,
+//! snapshot and restore (dependencies first).
 //!
 //! Suspend and resume stop at the first failure, as create does. Check visits every
 //! resource even when some fail (a check changes nothing, and the user wants the whole
 //! picture); a resource that fails its check is `CHECK_FAILED` and is replaced at the next
 //! update. A type without a check handler passes, as in Heat.
+//!
+//! Snapshot asks each resource's provider for its snapshot data and keeps it in the run's
+//! snapshot record (stored when the pass ends). Restore hands a resource that still has the
+//! physical id it had in the snapshot its snapshot data (`ResourceProvider::restore`); a
+//! type without a restore handler is brought back by the update to the snapshot's
+//! definition that follows the pass.
+
+use std::sync::Arc;
 
 use crate::engine::provider::{Progress, ProviderError};
 use crate::engine::queue::{DependencyQueue, QueueBuilder};
 use crate::engine::state::{Action, State, Status};
+use crate::engine::store::SnapshotResource;
 
 use super::EngineError;
 use super::run::{Finished, Mode, Op, Reply, Run, failure_reason, nid};
@@ -18,6 +27,8 @@ impl Mode {
         match self {
             Mode::Suspend => Action::Suspend,
             Mode::Resume => Action::Resume,
+            Mode::Snapshot => Action::Snapshot,
+            Mode::Restore => Action::Restore,
             _ => Action::Check,
         }
     }
@@ -42,9 +53,11 @@ impl Run {
                 continue;
             };
             let state = self.records[rec].record.state;
-            // Done during this operation (it is being resumed).
-            let done_now =
-                self.resuming && self.records[rec].record.operation == self.stack.operation;
+            // Done during this operation (it is being resumed); a snapshot's data is kept
+            // only when the pass ends, so snapshots are taken again.
+            let done_now = self.resuming
+                && self.records[rec].record.operation == self.stack.operation
+                && mode != Mode::Snapshot;
             if state == State::new(action, Status::Complete) && done_now {
                 let _ = queue.mark_done(nid(slot));
             } else if state == State::new(action, Status::InProgress)
@@ -54,12 +67,26 @@ impl Run {
                 let op = match mode {
                     Mode::Suspend => Op::Suspend(pid),
                     Mode::Resume => Op::Resume(pid),
+                    Mode::Snapshot => Op::Snapshot(pid),
+                    Mode::Restore => match self.restore_data(rec) {
+                        Some(data) => Op::Restore(pid, data),
+                        None => Op::Check(pid),
+                    },
                     _ => Op::Check(pid),
                 };
                 self.deferred.push((slot, rec, op));
             }
         }
         Ok(queue)
+    }
+
+    /// The snapshot data to restore a record from: the snapshot's entry of its name, when
+    /// the record still has the physical id the snapshot saw.
+    fn restore_data(&self, rec: usize) -> Option<crate::engine::provider::ResourceData> {
+        let record = &self.records.get(rec)?.record;
+        let entry = self.snapshot.as_ref()?.resources.get(&record.name)?;
+        (entry.physical_id.is_some() && entry.physical_id == record.physical_id)
+            .then(|| entry.data.clone())
     }
 
     pub(super) fn begin_action(&mut self, queue: &mut DependencyQueue, slot: usize, mode: Mode) {
@@ -76,10 +103,25 @@ impl Run {
             return;
         }
         let action = mode.action();
+        let restore = if mode == Mode::Restore {
+            match self.restore_data(rec) {
+                Some(data) => Some(data),
+                None => {
+                    // Not in the snapshot, or replaced since: the update that follows
+                    // brings it to the snapshot's definition.
+                    let _ = queue.complete(nid(slot));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
         self.transition(rec, State::new(action, Status::InProgress), "state changed");
-        let op = match mode {
-            Mode::Suspend => Op::Suspend(pid),
-            Mode::Resume => Op::Resume(pid),
+        let op = match (mode, restore) {
+            (Mode::Suspend, _) => Op::Suspend(pid),
+            (Mode::Resume, _) => Op::Resume(pid),
+            (Mode::Snapshot, _) => Op::Snapshot(pid),
+            (Mode::Restore, Some(data)) => Op::Restore(pid, data),
             _ => Op::Check(pid),
         };
         self.deferred.push((slot, rec, op));
@@ -93,6 +135,40 @@ impl Run {
     ) {
         let action = mode.action();
         match result {
+            Ok(Reply::Snapshot(data)) => {
+                let record = &self.records[rec].record;
+                let entry = SnapshotResource {
+                    resource_type: record.resource_type.clone(),
+                    physical_id: record.physical_id.clone(),
+                    properties: record.properties.clone(),
+                    data,
+                };
+                let name = record.name.clone();
+                if let Some(snapshot) = self.snapshot.as_mut() {
+                    snapshot.resources.insert(name, entry);
+                }
+                self.transition(rec, State::new(action, Status::Complete), "state changed");
+                let _ = queue.complete(nid(slot));
+            }
+            Ok(Reply::Restored(properties)) => {
+                if let Some(properties) = properties {
+                    Arc::make_mut(&mut self.records[rec].record).properties = properties;
+                }
+                self.transition(rec, State::new(action, Status::Complete), "state changed");
+                let _ = queue.complete(nid(slot));
+            }
+            Err(ProviderError::NotSupported { .. }) if mode == Mode::Restore => {
+                let ty = self.records[rec].record.resource_type.clone();
+                self.transition(
+                    rec,
+                    State::new(Action::Restore, Status::Complete),
+                    &format!(
+                        "{ty} does not implement restore: the update to the snapshot's \
+                         definition brings it back"
+                    ),
+                );
+                let _ = queue.complete(nid(slot));
+            }
             Ok(Reply::Progress(Progress::Done)) | Ok(Reply::Done) => {
                 self.transition(rec, State::new(action, Status::Complete), "state changed");
                 let _ = queue.complete(nid(slot));

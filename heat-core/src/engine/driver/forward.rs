@@ -24,6 +24,9 @@ use crate::template::refs::collect;
 use super::EngineError;
 use super::run::{Finished, Mode, Op, OpKind, Reply, Run, failure_reason, new_token, nid};
 
+/// A resource's definition evaluated: properties, external id, metadata.
+pub(super) type Evaluated = (Properties, Option<String>, Option<Box<serde_json::Value>>);
+
 /// What an update does with one resource.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Decision {
@@ -168,6 +171,9 @@ impl Run {
         if let Some(ext) = def.and_then(|d| d.external_id.as_ref()) {
             collect(ext, &mut refs);
         }
+        if let Some(metadata) = def.and_then(|d| d.metadata.as_ref()) {
+            collect(metadata, &mut refs);
+        }
         let (table, fetches) = self.resolver_for(&refs);
         if fetches.is_empty() {
             self.evaluated(queue, slot, &table, mode);
@@ -182,6 +188,16 @@ impl Run {
         slot: usize,
         table: &StaticResources,
     ) -> Result<(Properties, Option<String>), String> {
+        self.evaluate_slot_with_metadata(slot, table)
+            .map(|(properties, external, _)| (properties, external))
+    }
+
+    /// [`Run::evaluate_slot`], and the resource's `metadata` resolved (`None`: none).
+    pub(super) fn evaluate_slot_with_metadata(
+        &self,
+        slot: usize,
+        table: &StaticResources,
+    ) -> Result<Evaluated, String> {
         let s = &self.slots[slot];
         let Some(provider) = s.provider.clone() else {
             return Err("the resource has no provider".to_string());
@@ -213,7 +229,15 @@ impl Run {
                 Err(e) => return Err(e.message),
             },
         };
-        Ok((properties, external))
+        let metadata = match def.and_then(|d| d.metadata.as_deref()) {
+            None => None,
+            Some(e) => match self.eval_in(table, |ctx| evaluate_nullable(e, ctx)) {
+                Ok(None) | Ok(Some(serde_json::Value::Null)) => None,
+                Ok(Some(value)) => Some(Box::new(value)),
+                Err(e) => return Err(format!("metadata: {}", e.message)),
+            },
+        };
+        Ok((properties, external, metadata))
     }
 
     /// What an update does with a slot, given its new properties.
@@ -288,7 +312,7 @@ impl Run {
         mode: Mode,
     ) {
         let current = self.slots[slot].current;
-        let (properties, external) = match self.evaluate_slot(slot, table) {
+        let (properties, external, metadata) = match self.evaluate_slot_with_metadata(slot, table) {
             Ok(v) => v,
             Err(reason) => {
                 let action = match mode {
@@ -315,6 +339,7 @@ impl Run {
                     def.properties = None;
                     def.metadata = None;
                 }
+                Arc::make_mut(&mut self.records[rec].record).metadata = metadata;
                 match external {
                     Some(ext) => self.start_external(slot, rec, properties, ext),
                     None => self.start_create(slot, rec, properties),
@@ -334,6 +359,7 @@ impl Run {
                 };
                 Arc::make_mut(&mut self.records[rec].record).properties = properties;
                 Arc::make_mut(&mut self.records[rec].record).requires = self.requires_of(slot);
+                Arc::make_mut(&mut self.records[rec].record).metadata = metadata;
                 self.transition(
                     rec,
                     State::new(Action::Adopt, Status::InProgress),
@@ -342,7 +368,7 @@ impl Run {
                 let data = self.records[rec].record.data.clone();
                 self.deferred.push((slot, rec, Op::Adopt(pid, data)));
             }
-            _ => self.update_slot(queue, slot, properties, external),
+            _ => self.update_slot(queue, slot, properties, external, metadata),
         }
     }
 
@@ -352,16 +378,30 @@ impl Run {
         slot: usize,
         properties: Properties,
         external: Option<String>,
+        metadata: Option<Box<serde_json::Value>>,
     ) {
-        match self.decide(slot, &properties, external.as_deref()) {
+        let decision = self.decide(slot, &properties, external.as_deref());
+        if matches!(decision, Decision::Create | Decision::Update(_))
+            && let Some(rec) = self.slots[slot].current
+        {
+            // Recorded with the transition the decision makes (same batch).
+            Arc::make_mut(&mut self.records[rec].record).metadata = metadata.clone();
+        }
+        match decision {
             Decision::Unchanged => {
                 if let Some(rec) = self.slots[slot].current {
                     let requires = self.requires_of(slot);
                     let policy = self.slots[slot].policy;
                     let record = Arc::make_mut(&mut self.records[rec].record);
-                    if record.requires != requires || record.deletion_policy != policy {
+                    if record.requires != requires
+                        || record.deletion_policy != policy
+                        || record.metadata != metadata
+                    {
+                        // Heat: a change of metadata alone updates the resource's
+                        // metadata without calling the provider.
                         record.requires = requires;
                         record.deletion_policy = policy;
+                        record.metadata = metadata;
                         self.put_record(rec);
                     }
                 }
@@ -406,7 +446,16 @@ impl Run {
                 }
                 self.start_update(slot, rec, properties);
             }
-            Decision::Replace(cause) => self.replace(queue, slot, properties, &cause),
+            Decision::Replace(cause) => {
+                self.replace(queue, slot, properties, &cause);
+                // The replacement (now the slot's current record) carries the metadata.
+                if let Some(rec) = self.slots[slot].current
+                    && self.records[rec].record.metadata != metadata
+                {
+                    Arc::make_mut(&mut self.records[rec].record).metadata = metadata;
+                    self.put_record(rec);
+                }
+            }
             Decision::Refuse(reason) => match self.slots[slot].current {
                 Some(rec) => self.fail(queue, slot, rec, Action::Update, &reason),
                 None => self.fail_node(queue, slot, usize::MAX, Action::Update, &reason),
@@ -589,7 +638,7 @@ impl Run {
                 let _ = queue.complete(nid(slot));
             }
             Ok(Reply::Hook(hook)) => self.after_hook(queue, slot, rec, hook, mode),
-            Ok(Reply::Snapshot(_)) => {}
+            Ok(Reply::Snapshot(_) | Reply::Restored(_)) => {}
             Err(e) => {
                 if kind == OpKind::Update {
                     Arc::make_mut(&mut self.records[rec].record).target_properties = None;

@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 use crate::engine::provider::{ProviderError, ResourceContext, ResourceData};
 use crate::engine::state::{Action, State, Status};
 use crate::engine::store::{
-    Change, EventRecord, ResourceRecord, StackDefinition, StackRecord, current_record, replaced_ids,
+    Change, EventRecord, ResourceRecord, SnapshotRecord, StackDefinition, StackRecord,
+    current_record, replaced_ids,
 };
 use crate::eval::{StaticResources, condition_enabled, evaluate};
 use crate::template::refs::collect;
@@ -34,6 +35,10 @@ enum Drive {
     Suspend,
     Resume,
     Check,
+    Snapshot,
+    /// A restore pass (snapshot data handed back to providers) and an update to the
+    /// snapshot's definition.
+    Restore,
 }
 
 /// A stack operation that has been validated and recorded, ready to be driven.
@@ -69,6 +74,11 @@ impl Operation {
         &self.run.stack.name
     }
 
+    /// The snapshot a snapshot operation takes, or a restore restores from.
+    pub fn snapshot_id(&self) -> Option<String> {
+        self.run.snapshot.as_ref().map(|s| s.id.clone())
+    }
+
     /// The state the operation recorded at its start (`CREATE_IN_PROGRESS`, ...).
     pub fn state(&self) -> State {
         self.run.stack.state
@@ -97,6 +107,8 @@ impl Operation {
             Drive::Suspend => drive_action(&mut run, Mode::Suspend).await,
             Drive::Resume => drive_action(&mut run, Mode::Resume).await,
             Drive::Check => drive_action(&mut run, Mode::Check).await,
+            Drive::Snapshot => drive_snapshot(&mut run).await,
+            Drive::Restore => drive_restore(run).await,
         }
     }
 }
@@ -742,13 +754,24 @@ impl Engine {
                 Action::Suspend => Drive::Suspend,
                 Action::Resume => Drive::Resume,
                 Action::Check => Drive::Check,
+                Action::Snapshot => Drive::Snapshot,
+                Action::Restore => Drive::Restore,
                 _ => Drive::Check,
             };
             let (guard, control) = self.claim(&stack.id, &stack.name)?;
+            let snapshot = match drive {
+                Drive::Snapshot | Drive::Restore => self.operation_snapshot(&stack).await?,
+                _ => None,
+            };
             let mut run = self
                 .open(stack, control, matches!(drive, Drive::Delete))
                 .await?;
             run.resuming = true;
+            run.snapshot = snapshot.map(Box::new);
+            if matches!(drive, Drive::Restore) {
+                let count = run.slots.len() as u64;
+                run.reserve(count).await?;
+            }
             if matches!(drive, Drive::Update) {
                 let count = run.slots.len() as u64;
                 run.reserve(count).await?;
@@ -760,6 +783,216 @@ impl Engine {
             });
         }
         Ok(out)
+    }
+
+    /// The snapshot an interrupted snapshot or restore works with: the snapshot still
+    /// `IN_PROGRESS` (a snapshot), or the one named by the restore's stack reason.
+    async fn operation_snapshot(
+        &self,
+        stack: &StackRecord,
+    ) -> Result<Option<SnapshotRecord>, EngineError> {
+        let snapshots = self.store.snapshots(&stack.id).await?;
+        Ok(match stack.state.action {
+            Action::Snapshot => snapshots
+                .into_iter()
+                .rev()
+                .find(|s| s.status == Status::InProgress),
+            _ => snapshots
+                .into_iter()
+                .find(|s| stack.status_reason.contains(&s.id)),
+        })
+    }
+
+    /// Records the start of a stack snapshot (`SNAPSHOT_IN_PROGRESS`, and a snapshot record
+    /// `IN_PROGRESS` named `name`); the returned operation asks every resource's provider
+    /// for its snapshot data (dependencies first) and completes the snapshot record. The
+    /// snapshot's id is [`Operation::snapshot_id`].
+    pub async fn start_snapshot(&self, id: &str, name: &str) -> Result<Operation, EngineError> {
+        let stack = self.live_stack(id).await?;
+        self.refuse_busy(&stack)?;
+        if stack.state.action == Action::Delete {
+            return Err(EngineError::NotAllowed(format!(
+                "Stack {} is {}: it cannot be snapshotted",
+                stack.name, stack.state
+            )));
+        }
+        let (guard, control) = self.claim(&stack.id, &stack.name)?;
+        let mut run = self.open(stack, control, false).await?;
+        let snapshot = SnapshotRecord {
+            id: new_uuid(&self.services),
+            stack_id: run.stack.id.clone(),
+            name: name.to_string(),
+            status: Status::InProgress,
+            status_reason: "Stack SNAPSHOT started".to_string(),
+            definition: run.stack.definition(),
+            resources: BTreeMap::new(),
+            created_at: self.services.clock.now(),
+        };
+        run.pending
+            .push(Change::PutSnapshot(Box::new(snapshot.clone())));
+        run.snapshot = Some(Box::new(snapshot));
+        run.set_stack(
+            State::new(Action::Snapshot, Status::InProgress),
+            "Stack SNAPSHOT started",
+        );
+        run.started = run.stack.updated_at;
+        run.commit().await?;
+        Ok(Operation {
+            run,
+            drive: Drive::Snapshot,
+            _guard: guard,
+        })
+    }
+
+    /// Takes a snapshot of a stack (see [`Engine::start_snapshot`]) and returns the
+    /// snapshot record as it ended (`COMPLETE` or `FAILED`).
+    pub async fn snapshot_stack(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> Result<SnapshotRecord, EngineError> {
+        let op = self.start_snapshot(id, name).await?;
+        let (stack_id, snapshot_id) = (op.stack_id().to_string(), op.snapshot_id());
+        op.run().await?;
+        self.store
+            .snapshots(&stack_id)
+            .await?
+            .into_iter()
+            .find(|s| Some(&s.id) == snapshot_id.as_ref())
+            .ok_or_else(|| EngineError::Internal("the snapshot record is gone".to_string()))
+    }
+
+    /// A stack's snapshot by id.
+    pub async fn snapshot(
+        &self,
+        id: &str,
+        snapshot_id: &str,
+    ) -> Result<SnapshotRecord, EngineError> {
+        let stack = self.live_stack(id).await?;
+        self.store
+            .snapshots(&stack.id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == snapshot_id)
+            .ok_or_else(|| EngineError::NotFound(format!("The Snapshot ({snapshot_id})")))
+    }
+
+    /// Deletes a stack's snapshot record (what the providers' snapshots hold is theirs: a
+    /// resource deleted with `DeletionPolicy: Snapshot` keeps its snapshot). Refused while
+    /// the snapshot is being taken.
+    pub async fn delete_snapshot(&self, id: &str, snapshot_id: &str) -> Result<(), EngineError> {
+        let snapshot = self.snapshot(id, snapshot_id).await?;
+        if snapshot.status == Status::InProgress {
+            return Err(EngineError::Conflict(format!(
+                "Snapshot {snapshot_id} is still being taken: wait for it to finish"
+            )));
+        }
+        self.store
+            .apply(vec![Change::RemoveSnapshot { id: snapshot.id }])
+            .await?;
+        Ok(())
+    }
+
+    /// Records the start of a restore from a `COMPLETE` snapshot (`RESTORE_IN_PROGRESS`);
+    /// the returned operation hands each resource that still has its snapshotted physical id
+    /// its snapshot data ([`ResourceProvider::restore`](crate::engine::provider::ResourceProvider::restore)),
+    /// then updates the stack to the snapshot's definition (template, environment, files,
+    /// parameters): resources created since are deleted, resources deleted since are
+    /// created again. A failed restore is `RESTORE_FAILED` (no rollback).
+    pub async fn start_restore(
+        &self,
+        id: &str,
+        snapshot_id: &str,
+    ) -> Result<Operation, EngineError> {
+        let snapshot = self.snapshot(id, snapshot_id).await?;
+        if snapshot.status != Status::Complete {
+            return Err(EngineError::NotAllowed(format!(
+                "Snapshot {snapshot_id} is {}: only a COMPLETE snapshot can be restored",
+                snapshot.status.as_str()
+            )));
+        }
+        let mut stack = self.live_stack(id).await?;
+        self.refuse_busy(&stack)?;
+        let loaded = self.loaded(&snapshot.definition)?;
+        let (guard, control) = self.claim(&stack.id, &stack.name)?;
+        stack.previous = None;
+        stack.set_definition(snapshot.definition.clone());
+        stack.description = template_description(&loaded).to_string();
+        let records = self.store.resources(&stack.id).await?;
+        let mut run = Run::new(self.clone(), control, stack, loaded, records);
+        run.snapshot = Some(Box::new(snapshot));
+        run.set_stack(
+            State::new(Action::Restore, Status::InProgress),
+            &format!("Stack RESTORE started from snapshot {snapshot_id}"),
+        );
+        run.started = run.stack.updated_at;
+        let count = run.slots.len() as u64;
+        run.reserve(count).await?;
+        run.commit().await?;
+        Ok(Operation {
+            run,
+            drive: Drive::Restore,
+            _guard: guard,
+        })
+    }
+
+    /// Restores a stack from a snapshot (see [`Engine::start_restore`]) and drives it to its
+    /// end.
+    pub async fn restore_stack(
+        &self,
+        id: &str,
+        snapshot_id: &str,
+    ) -> Result<StackOutcome, EngineError> {
+        self.start_restore(id, snapshot_id).await?.run().await
+    }
+
+    /// Marks a resource unhealthy (`CHECK_FAILED` with the reason given: it is replaced at
+    /// the next update) or, with `unhealthy == false`, healthy again (a `CHECK_FAILED`
+    /// resource becomes `CHECK_COMPLETE`; any other is left as it is). Refused while an
+    /// operation runs on the stack.
+    pub async fn mark_unhealthy(
+        &self,
+        id: &str,
+        resource: &str,
+        unhealthy: bool,
+        reason: &str,
+    ) -> Result<(), EngineError> {
+        let stack = self.live_stack(id).await?;
+        if self.is_busy(&stack.id) || stack.state.in_progress() {
+            return Err(EngineError::Conflict(format!(
+                "Stack {} is {}: a resource cannot be marked while an action is in progress",
+                stack.name, stack.state
+            )));
+        }
+        let (_guard, control) = self.claim(&stack.id, &stack.name)?;
+        let mut run = self.open(stack, control, true).await?;
+        let Some(rec) = run.current_of(resource) else {
+            return Err(EngineError::NotFound(format!(
+                "The Resource ({resource}) could not be found in Stack {}",
+                run.stack.name
+            )));
+        };
+        let failed = State::new(Action::Check, Status::Failed);
+        let state = run.records[rec].record.state;
+        if unhealthy {
+            let reason = if reason.is_empty() {
+                "state changed by resource_mark_unhealthy api"
+            } else {
+                reason
+            };
+            run.transition(rec, failed, reason);
+        } else if state == failed {
+            let reason = if reason.is_empty() {
+                "state changed by resource_mark_unhealthy api"
+            } else {
+                reason
+            };
+            run.transition(rec, State::new(Action::Check, Status::Complete), reason);
+        } else {
+            return Ok(());
+        }
+        run.commit().await?;
+        Ok(())
     }
 
     /// Resumes every interrupted stack operation (all at once) and returns how each ended,
@@ -979,6 +1212,58 @@ async fn drive_action(run: &mut Run, mode: Mode) -> Result<StackOutcome, EngineE
             &format!("Stack {} completed successfully", action.as_str()),
         ),
         Some(reason) => run.set_stack(State::new(action, Status::Failed), &reason),
+    }
+    run.commit().await?;
+    Ok(run.outcome())
+}
+
+/// A stack snapshot: every current resource's provider snapshot, then the snapshot record
+/// and the stack completed (or failed).
+async fn drive_snapshot(run: &mut Run) -> Result<StackOutcome, EngineError> {
+    if run.snapshot.is_none() {
+        // Interrupted before its record was stored: nothing to complete.
+        run.set_stack(
+            State::new(Action::Snapshot, Status::Failed),
+            "the snapshot record was not found",
+        );
+        run.commit().await?;
+        return Ok(run.outcome());
+    }
+    let mut queue = run.action_queue(Mode::Snapshot)?;
+    run.traverse(&mut queue, Mode::Snapshot).await?;
+    let (status, reason) = match run.failure.take() {
+        None => (
+            Status::Complete,
+            "Stack SNAPSHOT completed successfully".to_string(),
+        ),
+        Some(reason) => (Status::Failed, reason),
+    };
+    if let Some(mut snapshot) = run.snapshot.take() {
+        snapshot.status = status;
+        snapshot.status_reason = reason.clone();
+        run.pending.push(Change::PutSnapshot(snapshot.clone()));
+        run.snapshot = Some(snapshot);
+    }
+    run.set_stack(State::new(Action::Snapshot, status), &reason);
+    run.commit().await?;
+    Ok(run.outcome())
+}
+
+/// A restore: the restore pass over the resources the snapshot still describes, then an
+/// update to the snapshot's definition (already the stack's).
+async fn drive_restore(mut run: Run) -> Result<StackOutcome, EngineError> {
+    let mut queue = run.action_queue(Mode::Restore)?;
+    run.traverse(&mut queue, Mode::Restore).await?;
+    let failure = match run.failure.take() {
+        Some(reason) => Some(reason),
+        None => update_passes(&mut run).await?,
+    };
+    match failure {
+        None => run.set_stack(
+            State::new(Action::Restore, Status::Complete),
+            "Stack RESTORE completed successfully",
+        ),
+        Some(reason) => run.set_stack(State::new(Action::Restore, Status::Failed), &reason),
     }
     run.commit().await?;
     Ok(run.outcome())

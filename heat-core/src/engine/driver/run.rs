@@ -56,6 +56,11 @@ pub(super) enum Mode {
     Resume,
     /// Forward over the template: check.
     Check,
+    /// Forward over the current records: snapshot each (stack snapshot).
+    Snapshot,
+    /// Forward over the current records: restore each from the snapshot's data (the first
+    /// pass of a stack restore; an update to the snapshot's definition follows).
+    Restore,
 }
 
 /// One resource of the target template (graph node `i` is slot `i`).
@@ -102,6 +107,8 @@ pub(super) enum Op {
     Resume(String),
     CheckResume(String, Duration),
     Check(String),
+    /// Restore from a snapshot's data.
+    Restore(String, ResourceData),
     /// Wait, then read the record's hook from the store.
     HookWait(Duration),
 }
@@ -127,6 +134,8 @@ pub(super) enum Reply {
     Updated(Updated),
     Progress(Progress),
     Snapshot(ResourceData),
+    /// A restore's answer: the properties to record (`None`: keep them).
+    Restored(Option<Properties>),
     Done,
     /// The hook the store has for the record now (`None`: cleared).
     Hook(Option<String>),
@@ -263,6 +272,8 @@ pub(super) struct Run {
     pub(super) started: Duration,
     /// Whether the run resumes an interrupted operation.
     pub(super) resuming: bool,
+    /// A snapshot: the one being taken (stack snapshot) or the one restored from.
+    pub(super) snapshot: Option<Box<crate::engine::store::SnapshotRecord>>,
 }
 
 impl Run {
@@ -305,6 +316,7 @@ impl Run {
             cancelled: Cancel::No,
             started,
             resuming: false,
+            snapshot: None,
         };
         run.slots = run.build_slots();
         run.set_records(records);
@@ -427,6 +439,20 @@ impl Run {
     }
 
     /// The slot index of a resource name (slot `i` is graph node `i`).
+    /// The index of a resource's current record (of its name's records, the one no other
+    /// record replaces: the newest should there be several), whatever the template holds.
+    pub(super) fn current_of(&self, name: &str) -> Option<usize> {
+        let replaced = replaced_ids(self.records.iter().map(|r| &*r.record));
+        self.records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                !r.removed && r.record.name == name && !replaced.contains(&r.record.id)
+            })
+            .max_by_key(|(_, r)| r.record.id)
+            .map(|(i, _)| i)
+    }
+
     /// The resource name of a slot (its graph node's name).
     pub(super) fn slot_name(&self, slot: usize) -> &str {
         self.graph
@@ -689,7 +715,9 @@ impl Run {
             Mode::Delete | Mode::Rollback | Mode::Cleanup => {
                 self.begin_backward(queue, node, mode);
             }
-            Mode::Suspend | Mode::Resume | Mode::Check => self.begin_action(queue, node, mode),
+            Mode::Suspend | Mode::Resume | Mode::Check | Mode::Snapshot | Mode::Restore => {
+                self.begin_action(queue, node, mode)
+            }
         }
     }
 
@@ -700,7 +728,9 @@ impl Run {
             Mode::Delete | Mode::Rollback | Mode::Cleanup => {
                 self.finish_backward(queue, done, mode);
             }
-            Mode::Suspend | Mode::Resume | Mode::Check => self.finish_action(queue, done, mode),
+            Mode::Suspend | Mode::Resume | Mode::Check | Mode::Snapshot | Mode::Restore => {
+                self.finish_action(queue, done, mode)
+            }
         }
     }
 
@@ -765,7 +795,7 @@ impl Run {
                 Op::Create(_) | Op::CheckCreate(..) => OpKind::Create,
                 Op::Update(..) | Op::CheckUpdate(..) => OpKind::Update,
                 Op::Adopt(..) => OpKind::Adopt,
-                Op::Check(_) => OpKind::Check,
+                Op::Check(_) | Op::Restore(..) => OpKind::Check,
                 Op::Snapshot(_) => OpKind::Snapshot,
                 Op::Delete(_) | Op::CheckDelete(..) => OpKind::Delete,
                 Op::Suspend(_) | Op::CheckSuspend(..) | Op::Resume(_) | Op::CheckResume(..) => {
@@ -982,6 +1012,9 @@ async fn run_op(
                 Op::Check(id) => retrying(config, services, || p.check(&ctx, &id))
                     .await
                     .map(|()| Reply::Done),
+                Op::Restore(id, data) => retrying(config, services, || p.restore(&ctx, &id, &data))
+                    .await
+                    .map(Reply::Restored),
                 Op::Fetch(..) | Op::HookWait(_) => Err(ProviderError::Failed(
                     "internal error: unexpected operation".to_string(),
                 )),

@@ -274,6 +274,40 @@ impl ResourceProvider for Counter {
         Ok(Progress::Done)
     }
 
+    async fn snapshot(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+    ) -> Result<ResourceData, ProviderError> {
+        let live = self.live();
+        let value = live
+            .by_token
+            .values()
+            .find(|v| v.1 == physical_id)
+            .map(|v| v.2.clone())
+            .ok_or_else(|| ProviderError::NotFound(physical_id.to_string()))?;
+        Ok(ResourceData::from([("value".to_string(), value)]))
+    }
+
+    async fn restore(
+        &self,
+        _ctx: &ResourceContext<'_>,
+        physical_id: &str,
+        snapshot: &ResourceData,
+    ) -> Result<Option<Properties>, ProviderError> {
+        let mut live = self.live();
+        let value = snapshot.get("value").cloned().unwrap_or_default();
+        let entry = live
+            .by_token
+            .values_mut()
+            .find(|v| v.1 == physical_id)
+            .ok_or_else(|| ProviderError::NotFound(physical_id.to_string()))?;
+        entry.2 = value.clone();
+        let name = entry.0.clone();
+        live.log.push(("restore", name, physical_id.to_string()));
+        Ok(None)
+    }
+
     async fn check(
         &self,
         _ctx: &ResourceContext<'_>,
@@ -442,6 +476,7 @@ fn request(template: &str) -> CreateRequest {
 const HEAD: &str = "heat_template_version: 2018-08-31\n";
 
 mod props;
+mod snapshot;
 mod update;
 
 #[test]
