@@ -28,6 +28,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -43,10 +44,10 @@ use crate::template::version::Format;
 /// A resource, as a node of the graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceNode {
-    /// The logical name.
-    pub name: String,
-    /// The resource type as written.
-    pub ty: String,
+    /// The logical name (shared with the graph's name index).
+    pub name: Arc<str>,
+    /// The resource type as written (one shared copy per distinct type).
+    pub ty: Arc<str>,
     /// Where the resource's name is written.
     pub span: Span,
 }
@@ -153,7 +154,7 @@ impl Cycle {
 #[derive(Clone, Debug)]
 pub struct DependencyGraph {
     graph: DiGraph<ResourceNode, Dependency>,
-    index: HashMap<String, NodeIndex>,
+    index: HashMap<Arc<str>, NodeIndex>,
     format: Format,
     cycles: Vec<Cycle>,
 }
@@ -166,11 +167,21 @@ pub fn build(template: &Template) -> (DependencyGraph, Vec<Diagnostic>) {
     let format = template.format();
     let count = template.resources.len();
     let mut graph: DiGraph<ResourceNode, Dependency> = DiGraph::with_capacity(count, count);
-    let mut index: HashMap<String, NodeIndex> = HashMap::with_capacity(count);
+    let mut index: HashMap<Arc<str>, NodeIndex> = HashMap::with_capacity(count);
     let mut definitions: Vec<&Resource> = Vec::with_capacity(count);
+    // One copy of each distinct type name (keyed by an owned copy: one per type).
+    let mut types: HashMap<String, Arc<str>> = HashMap::new();
+    let mut type_of = |ty: &str| -> Arc<str> {
+        if let Some(shared) = types.get(ty) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(ty);
+        types.insert(ty.to_string(), Arc::clone(&shared));
+        shared
+    };
 
     for resource in &template.resources {
-        match index.get(&resource.name.value) {
+        match index.get(resource.name.value.as_str()) {
             Some(&node) => {
                 // A duplicated name: the last definition wins, as in Heat.
                 if let (Some(slot), Some(weight)) = (
@@ -178,16 +189,17 @@ pub fn build(template: &Template) -> (DependencyGraph, Vec<Diagnostic>) {
                     graph.node_weight_mut(node),
                 ) {
                     *slot = resource;
-                    weight.ty = resource.ty.value.clone();
+                    weight.ty = type_of(&resource.ty.value);
                 }
             }
             None => {
+                let name: Arc<str> = Arc::from(resource.name.value.as_str());
                 let node = graph.add_node(ResourceNode {
-                    name: resource.name.value.clone(),
-                    ty: resource.ty.value.clone(),
+                    name: Arc::clone(&name),
+                    ty: type_of(&resource.ty.value),
                     span: resource.name.span,
                 });
-                index.insert(resource.name.value.clone(), node);
+                index.insert(name, node);
                 definitions.push(resource);
             }
         }
@@ -257,7 +269,7 @@ fn transform_rewriting<'t>(
 fn resource_dependencies(
     resource: &Resource,
     format: Format,
-    index: &HashMap<String, NodeIndex>,
+    index: &HashMap<Arc<str>, NodeIndex>,
     references: &mut Vec<Reference>,
 ) -> Vec<(NodeIndex, Dependency)> {
     let mut found: BTreeMap<NodeIndex, Dependency> = BTreeMap::new();
@@ -274,7 +286,7 @@ fn resource_dependencies(
     }
 
     for name in &resource.depends_on {
-        if let Some(&target) = index.get(&name.value) {
+        if let Some(&target) = index.get(name.value.as_str()) {
             offer(
                 target,
                 Dependency {
@@ -313,7 +325,7 @@ fn resource_dependencies(
             if !names_resource {
                 continue;
             }
-            if let Some(&target) = index.get(&reference.name) {
+            if let Some(&target) = index.get(reference.name.as_str()) {
                 offer(
                     target,
                     Dependency {
@@ -373,7 +385,7 @@ impl DependencyGraph {
 
     /// The resource names, in document order.
     pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.graph.node_weights().map(|n| n.name.as_str())
+        self.graph.node_weights().map(|n| &*n.name)
     }
 
     /// Every dependency as `(dependent, dependency, why)`, grouped by dependent in document
@@ -522,7 +534,7 @@ impl DependencyGraph {
     fn name_of(&self, node: NodeIndex) -> &str {
         self.graph
             .node_weight(node)
-            .map_or("", |weight| weight.name.as_str())
+            .map_or("", |weight| &*weight.name)
     }
 
     fn neighbours(&self, name: &str, direction: Direction) -> Vec<&str> {
@@ -624,7 +636,7 @@ impl DependencyGraph {
         let span = cycle
             .path
             .first()
-            .and_then(|name| self.index.get(name))
+            .and_then(|name| self.index.get(name.as_str()))
             .and_then(|&node| self.graph.node_weight(node))
             .map_or_else(Span::default, |node| node.span);
         let mut steps: Vec<String> = Vec::with_capacity(cycle.path.len());
@@ -968,7 +980,7 @@ mod tests {
         assert_eq!(graph.len(), 3);
         assert_eq!(graph.dependencies("a"), vec!["b"]);
         assert_eq!(
-            graph.resources().next().map(|r| r.ty.as_str()),
+            graph.resources().next().map(|r| r.ty.as_ref()),
             Some("OS::Heat::RandomString")
         );
     }

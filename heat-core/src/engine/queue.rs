@@ -80,7 +80,7 @@ impl NodeId {
         graph
             .graph()
             .node_weight(NodeIndex::new(self.index()))
-            .map(|node| node.name.as_str())
+            .map(|node| &*node.name)
     }
 }
 

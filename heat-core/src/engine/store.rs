@@ -6,6 +6,7 @@
 //! that happen close together into one batch (group commit, DESIGN.md principle 5) and acts
 //! on nothing before the batch that records its intent has been applied.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -104,18 +105,18 @@ impl StackRecord {
 pub struct ResourceRecord {
     /// The record's id (unique in the store).
     pub id: u64,
-    /// The stack it belongs to.
-    pub stack_id: String,
+    /// The stack it belongs to (one shared copy per stack).
+    pub stack_id: Arc<str>,
     /// The logical name.
     pub name: String,
-    /// The resource type.
-    pub resource_type: String,
+    /// The resource type (shared copies of the type names).
+    pub resource_type: Arc<str>,
     /// The physical id, recorded as soon as the provider returns it.
     pub physical_id: Option<String>,
     /// The resource's state.
     pub state: State,
-    /// Why it is in that state.
-    pub status_reason: String,
+    /// Why it is in that state (Heat's everyday `state changed` is not copied per record).
+    pub status_reason: Cow<'static, str>,
     /// The resolved properties it was created or last updated with.
     pub properties: Properties,
     /// Data the provider asked to keep.
@@ -432,8 +433,8 @@ impl Inner {
                     }
                 }
                 Change::PutResource(resource) => {
-                    let stack_known = known_stacks.contains(resource.stack_id.as_str())
-                        || batch_stacks.contains(resource.stack_id.as_str());
+                    let stack_known = known_stacks.contains(&*resource.stack_id)
+                        || batch_stacks.contains(&*resource.stack_id);
                     if !stack_known {
                         return Err(StoreError::Missing(format!("stack {}", resource.stack_id)));
                     }
@@ -529,7 +530,12 @@ impl Store for MemoryStore {
 
     async fn resources(&self, stack_id: &str) -> Result<Vec<Arc<ResourceRecord>>, StoreError> {
         let inner = self.lock();
-        let mine = || inner.resources.values().filter(|r| r.stack_id == stack_id);
+        let mine = || {
+            inner
+                .resources
+                .values()
+                .filter(|r| &*r.stack_id == stack_id)
+        };
         let mut out = Vec::with_capacity(mine().count());
         out.extend(mine().cloned());
         Ok(out)
@@ -607,7 +613,7 @@ mod tests {
             resource_type: "OS::Heat::None".into(),
             physical_id: None,
             state: State::INIT,
-            status_reason: String::new(),
+            status_reason: "".into(),
             properties: Properties::new(),
             data: ResourceData::new(),
             metadata: None,

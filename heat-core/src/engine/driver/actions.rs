@@ -138,7 +138,7 @@ impl Run {
             Ok(Reply::Snapshot(data)) => {
                 let record = &self.records[rec].record;
                 let entry = SnapshotResource {
-                    resource_type: record.resource_type.clone(),
+                    resource_type: record.resource_type.to_string(),
                     physical_id: record.physical_id.clone(),
                     properties: record.properties.clone(),
                     data,

@@ -338,6 +338,7 @@ impl Run {
                 {
                     def.properties = None;
                     def.metadata = None;
+                    def.depends_on = Vec::new();
                 }
                 Arc::make_mut(&mut self.records[rec].record).metadata = metadata;
                 match external {

@@ -614,7 +614,7 @@ impl Engine {
                 json!({
                     "name": r.record.name,
                     "resource_id": r.record.physical_id,
-                    "type": r.record.resource_type,
+                    "type": &*r.record.resource_type,
                     "action": r.record.state.action.as_str(),
                     "status": r.record.state.status.as_str(),
                     "resource_data": data,
@@ -1075,9 +1075,9 @@ fn take_definition(request: &mut CreateRequest) -> StackDefinition {
 fn event_for(record: &ResourceRecord, state: State, reason: &str, engine: &Engine) -> EventRecord {
     EventRecord {
         id: 0,
-        stack_id: record.stack_id.clone(),
+        stack_id: record.stack_id.to_string(),
         resource_name: record.name.clone(),
-        resource_type: record.resource_type.clone(),
+        resource_type: record.resource_type.to_string(),
         physical_id: record.physical_id.clone(),
         state,
         reason: reason.to_string(),

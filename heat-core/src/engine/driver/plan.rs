@@ -247,7 +247,7 @@ impl Run {
             }
             changes.push(PlannedChange {
                 name: r.record.name.clone(),
-                resource_type: r.record.resource_type.clone(),
+                resource_type: r.record.resource_type.to_string(),
                 action: ChangeAction::Delete,
                 cause: Some(if self.slot_of(&r.record.name).is_some() {
                     "a replaced resource left from an earlier update".to_string()

@@ -2,6 +2,7 @@
 //! of transitions (one pending batch per loop turn), the loop itself, and the step futures
 //! that call providers.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -272,6 +273,8 @@ pub(super) struct Run {
     pub(super) started: Duration,
     /// Whether the run resumes an interrupted operation.
     pub(super) resuming: bool,
+    /// The stack's id, shared by its records.
+    pub(super) stack_key: Arc<str>,
     /// A snapshot: the one being taken (stack snapshot) or the one restored from.
     pub(super) snapshot: Option<Box<crate::engine::store::SnapshotRecord>>,
 }
@@ -297,6 +300,7 @@ impl Run {
             ..PseudoParams::new()
         };
         let started = stack.updated_at;
+        let stack_key: Arc<str> = Arc::from(stack.id.as_str());
         let mut run = Run {
             engine,
             control,
@@ -316,6 +320,7 @@ impl Run {
             cancelled: Cancel::No,
             started,
             resuming: false,
+            stack_key,
             snapshot: None,
         };
         run.slots = run.build_slots();
@@ -334,7 +339,7 @@ impl Run {
             .map(|(i, r)| (r.name.value.as_str(), i))
             .collect();
         for graph_node in self.graph.resources() {
-            let resource = by_name.get(graph_node.name.as_str()).copied();
+            let resource = by_name.get(&*graph_node.name).copied();
             let Some(def) = resource.and_then(|i| self.template.resources.get(i)) else {
                 slots.push(Slot {
                     resource: None,
@@ -458,7 +463,7 @@ impl Run {
         self.graph
             .graph()
             .node_weight(petgraph::graph::NodeIndex::new(slot))
-            .map_or("", |node| node.name.as_str())
+            .map_or("", |node| &*node.name)
     }
 
     pub(super) fn slot_of(&self, name: &str) -> Option<usize> {
@@ -496,12 +501,12 @@ impl Run {
         let s = self.slots.get(slot)?;
         let record = ResourceRecord {
             id,
-            stack_id: self.stack.id.clone(),
+            stack_id: Arc::clone(&self.stack_key),
             name: self.slot_name(slot).to_string(),
-            resource_type: s.type_name.to_string(),
+            resource_type: Arc::clone(&s.type_name),
             physical_id: None,
             state: State::INIT,
-            status_reason: String::new(),
+            status_reason: Cow::Borrowed(""),
             properties: Properties::new(),
             data: ResourceData::new(),
             metadata: None,
@@ -602,14 +607,14 @@ impl Run {
         let operation = self.stack.operation;
         let record = Arc::make_mut(&mut r.record);
         record.state = state;
-        record.status_reason = reason.to_string();
+        record.status_reason = reason_text(reason);
         record.updated_at = now;
         record.operation = operation;
         let event = EventRecord {
             id: 0,
-            stack_id: record.stack_id.clone(),
+            stack_id: record.stack_id.to_string(),
             resource_name: record.name.clone(),
-            resource_type: record.resource_type.clone(),
+            resource_type: record.resource_type.to_string(),
             physical_id: record.physical_id.clone(),
             state,
             reason: reason.to_string(),
@@ -627,9 +632,9 @@ impl Run {
         };
         self.pending.push(Change::AddEvent(Box::new(EventRecord {
             id: 0,
-            stack_id: r.record.stack_id.clone(),
+            stack_id: r.record.stack_id.to_string(),
             resource_name: r.record.name.clone(),
-            resource_type: r.record.resource_type.clone(),
+            resource_type: r.record.resource_type.to_string(),
             physical_id: r.record.physical_id.clone(),
             state,
             reason: reason.to_string(),
@@ -839,7 +844,7 @@ impl Run {
             stack_id: self.stack.id.clone(),
             stack_name: self.stack.name.clone(),
             resource_name: r.record.name.clone(),
-            resource_type: r.record.resource_type.clone(),
+            resource_type: r.record.resource_type.to_string(),
             token: r.record.idempotency_token.clone(),
             data: r.record.data.clone(),
             services: self.engine.services.clone(),
@@ -1126,6 +1131,15 @@ pub(super) fn new_uuid(services: &Services) -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// A status reason as recorded: Heat's everyday reasons are not copied per record.
+fn reason_text(reason: &str) -> Cow<'static, str> {
+    const COMMON: [&str; 2] = ["state changed", ""];
+    match COMMON.iter().find(|c| **c == reason) {
+        Some(common) => Cow::Borrowed(common),
+        None => Cow::Owned(reason.to_string()),
+    }
 }
 
 /// The shared copy of a type name (one allocation per distinct type in a run).

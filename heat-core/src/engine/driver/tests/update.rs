@@ -114,7 +114,7 @@ fn added_removed_and_type_changed_resources() {
         after.keys().cloned().collect::<Vec<_>>(),
         vec!["keep", "morph", "new"]
     );
-    assert_eq!(after["morph"].resource_type, "OS::Heat::None");
+    assert_eq!(&*after["morph"].resource_type, "OS::Heat::None");
     assert!(w.counter.live().deleted.contains(&gone));
     assert_eq!(w.counter.live_ids().len(), 2, "keep and new");
     // The stack's stored template is the new one, and no previous definition is left.
@@ -519,7 +519,7 @@ fn a_failed_check_marks_the_resource_for_replacement() {
     assert_ne!(recs["a"].physical_id.as_deref(), Some(a.as_str()));
     let counters: BTreeSet<String> = current(&w, &created.id)
         .values()
-        .filter(|r| r.resource_type == "Test::Counter")
+        .filter(|r| &*r.resource_type == "Test::Counter")
         .filter_map(|r| r.physical_id.clone())
         .collect();
     assert_eq!(w.counter.live_ids(), counters);
