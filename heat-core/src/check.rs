@@ -44,6 +44,8 @@ pub struct Report {
     pub template: Option<Template>,
     /// All diagnostics, errors and warnings, each with its file name set.
     pub diagnostics: Vec<Diagnostic>,
+    /// The template's dependency graph (absent with the template).
+    pub graph: Option<crate::graph::DependencyGraph>,
 }
 
 impl Report {
@@ -81,6 +83,7 @@ pub fn check_text(name: &str, text: &str, options: &CheckOptions) -> Report {
     });
     diagnostics.append(&mut merge_diags);
 
+    let mut graph = None;
     if let Some(template) = &parsed.template {
         let mut found = Vec::new();
         let mut extra_resource_types = registry_types(&environment);
@@ -94,7 +97,8 @@ pub fn check_text(name: &str, text: &str, options: &CheckOptions) -> Report {
         if let Some(files) = &options.files {
             found.extend(crate::files::check_files(template, files));
         }
-        let (_graph, graph_diags) = crate::graph::build(template);
+        let (built, graph_diags) = crate::graph::build(template);
+        graph = Some(built);
         found.extend(graph_diags);
         crate::parameters::validate_defaults(template, &mut found);
         drop_shadowed_defaults(&mut found, &diagnostics, name);
@@ -122,6 +126,7 @@ pub fn check_text(name: &str, text: &str, options: &CheckOptions) -> Report {
         file: name.to_string(),
         template: parsed.template,
         diagnostics,
+        graph,
     }
 }
 

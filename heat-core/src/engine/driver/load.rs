@@ -19,6 +19,8 @@ use super::EngineError;
 /// A validated template with its environment and parameter values.
 pub(super) struct Loaded {
     pub(super) template: Template,
+    /// The template's graph, when validation built it already.
+    pub(super) graph: Option<crate::graph::DependencyGraph>,
     pub(super) env: Environment,
     pub(super) params: ParameterValues,
 }
@@ -56,6 +58,7 @@ pub(super) fn load(
     };
     let report = check_text("template", &definition.template, &options);
     let mut diagnostics = report.diagnostics;
+    let graph = report.graph;
     let Some(template) = report.template else {
         return Err(EngineError::Invalid(diagnostics));
     };
@@ -89,6 +92,7 @@ pub(super) fn load(
     }
     Ok(Loaded {
         template,
+        graph,
         env,
         params,
     })
@@ -142,6 +146,7 @@ pub(super) fn load_light(limits: &Limits, definition: &StackDefinition) -> Loade
     let (env, _) = merge_with(envs, |_| None);
     Loaded {
         template,
+        graph: None,
         env,
         params: ParameterValues::new(),
     }

@@ -290,10 +290,11 @@ impl Run {
     ) -> Run {
         let Loaded {
             template,
+            graph,
             env,
             params,
         } = loaded;
-        let (graph, _) = crate::graph::build(&template);
+        let graph = graph.unwrap_or_else(|| crate::graph::build(&template).0);
         let pseudo = PseudoParams {
             stack_name: Some(stack.name.clone()),
             stack_id: Some(stack.id.clone()),
@@ -372,11 +373,14 @@ impl Run {
                         Some(format!("the type cannot be resolved: {other:?}")),
                     ),
                 };
-            let enabled = self
-                .eval_in(&StaticResources::new(), |ctx| {
-                    condition_enabled(def.condition.as_deref(), ctx)
-                })
-                .unwrap_or(true);
+            let enabled = match def.condition.as_deref() {
+                None => true,
+                Some(condition) => self
+                    .eval_in(&StaticResources::new(), |ctx| {
+                        condition_enabled(Some(condition), ctx)
+                    })
+                    .unwrap_or(true),
+            };
             let policy = if def.external_id.is_some() {
                 // Heat: an external resource is never deleted by the stack.
                 DeletionPolicy::Retain
