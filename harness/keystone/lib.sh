@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the settings are for the scripts that source this file
 # Shared settings and helpers of the Keystone test harness; sourced by setup.sh, start.sh,
 # stop.sh. Nothing here depends on the machine: every path derives from HEAT_HARNESS_HOME.
 
@@ -51,10 +52,13 @@ PY
 
 # ks_launch DIR PORT: starts gunicorn in its own session (its pid is the process group of all
 # its workers) and records the pid in DIR/run/keystone.pid.
+# One worker with one thread: requests are served one at a time. Keystone writes to its sqlite
+# database on every password authentication (the user's last_active_at), and two such writes
+# at once fail with "database is locked" (a 500), WAL or not.
 ks_launch() {
     local dir=$1 port=$2
     OS_KEYSTONE_CONFIG_FILES="$dir/keystone.conf" setsid "$KS_BIN/gunicorn" \
-        --no-control-socket --bind "$KS_HOST:$port" --workers 1 --threads 4 --timeout 120 --graceful-timeout 5 \
+        --no-control-socket --bind "$KS_HOST:$port" --workers 1 --threads 1 --timeout 120 --graceful-timeout 5 \
         --name "heat-harness-keystone" --pythonpath "$dir/wsgi" keystone_api:application \
         > "$dir/log/gunicorn.out" 2>&1 < /dev/null &
     echo $! > "$dir/run/keystone.pid"

@@ -14,6 +14,7 @@
 #
 # Usage: setup.sh          Environment: HEAT_HARNESS_HOME, HEAT_HARNESS_PYTHON (python3)
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 mkdir -p "$KS_HOME"
@@ -48,6 +49,13 @@ ks_write_config "$new" 3600
 trap 'ks_kill_group "$new/run/keystone.pid"' EXIT
 manage() { "$KS_BIN/keystone-manage" --config-file "$new/keystone.conf" "$@"; }
 manage db_sync
+# WAL: readers do not block the writer, so that concurrent requests (the tests make many) do not
+# fail with "database is locked". The mode is stored in the database file, so copies keep it.
+sqlite() { "$KS_BIN/python" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute(sys.argv[2]).fetchone()[0])
+db.close()' "$new/keystone.db" "$1" > /dev/null; }
+sqlite 'pragma journal_mode=wal'
 manage fernet_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
 manage credential_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
 admin_password=$("$KS_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(18))')
@@ -63,9 +71,11 @@ HARNESS_ADMIN_PASSWORD=$admin_password "$KS_BIN/python" "$HARNESS_DIR/provision.
     "http://$KS_HOST:$port/v3" "$new/accounts.json"
 ks_kill_group "$new/run/keystone.pid"
 trap - EXIT
+# Everything into the database file itself: instances copy that file alone.
+sqlite 'pragma wal_checkpoint(truncate)'
 
 # Only the state is kept: every instance writes its own configuration.
-rm -rf "$new/log" "$new/run" "$new/wsgi" "$new/keystone.conf"
+rm -rf "$new/log" "$new/run" "$new/wsgi" "$new/keystone.conf" "$new/keystone.db-wal" "$new/keystone.db-shm"
 echo "$base_sum" > "$new/.inputs.sha256"
 rm -rf "$KS_BASE"
 mv "$new" "$KS_BASE"

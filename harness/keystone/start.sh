@@ -6,29 +6,32 @@
 # Usage: start.sh [--dir DIR] [--port PORT] [--token-expiration SECONDS] [--owner-pid PID]
 #   --dir DIR                 the instance's directory (state copy, config, logs, pid files);
 #                             default: a new directory under $HEAT_HARNESS_HOME/keystone/instances
-#   --port PORT               the port to listen on; default: a free one (retried if taken)
+#   --port PORT               the port to listen on; default (or 0): a free one, retried if
+#                             someone else takes it first
 #   --token-expiration SECS   lifetime of the tokens it issues (default 3600)
 #   --owner-pid PID           stop the instance (stop.sh) once process PID has exited
-# Runs setup.sh first if it never ran. Stop it with: stop.sh DIR
+# Runs setup.sh first (a no-op when it is done). Stop the instance with: stop.sh DIR
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-dir= port= expiration=3600 owner=
+dir="" port="" expiration=3600 owner=""
 while [ $# -gt 0 ]; do
     case $1 in
         --dir) dir=${2:?--dir needs a directory}; shift 2 ;;
         --port) port=${2:?--port needs a number}; shift 2 ;;
         --token-expiration) expiration=${2:?--token-expiration needs seconds}; shift 2 ;;
         --owner-pid) owner=${2:?--owner-pid needs a pid}; shift 2 ;;
-        -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
-[[ -z $port || $port =~ ^[0-9]+$ ]] || die "--port must be a number, not '$port'"
+[[ -z $port || ($port =~ ^[0-9]+$ && $port -le 65535) ]] || die "--port must be a port number, not '$port'"
+[ "$port" != 0 ] || port=""
 [[ $expiration =~ ^[0-9]+$ && $expiration -gt 0 ]] || die "--token-expiration must be a positive number of seconds"
 [[ -z $owner || $owner =~ ^[0-9]+$ ]] || die "--owner-pid must be a number, not '$owner'"
 
-[ -f "$KS_BASE/accounts.json" ] || "$HARNESS_DIR/setup.sh"
+"$HARNESS_DIR/setup.sh"
 
 if [ -z "$dir" ]; then
     mkdir -p "$KS_INSTANCES"

@@ -6,6 +6,7 @@
 #
 # Usage: stop.sh DIR
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 [ $# = 1 ] || die "usage: stop.sh DIR"
