@@ -4,13 +4,17 @@
 # stop.sh. Nothing here depends on the machine: every path derives from HEAT_HARNESS_HOME.
 
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-HEAT_HARNESS_HOME=${HEAT_HARNESS_HOME:-$HOME/.cache/heat-harness}
+HEAT_HARNESS_HOME=${HEAT_HARNESS_HOME:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache/heat-harness}
 KS_HOME=$HEAT_HARNESS_HOME/keystone
-KS_VENV=$KS_HOME/venv
+# The venv and the bootstrapped state are named by a hash of the files that make them, so that
+# checkouts with different versions of the harness neither rebuild each other's nor pull them
+# from under each other's running instances.
+hash_of() { (cd "$HARNESS_DIR" && cat "$@") | sha256sum | cut -c1-12; }
+KS_VENV=$KS_HOME/venv-$(hash_of requirements.txt)
 KS_BIN=$KS_VENV/bin
 # The bootstrapped state every instance starts from: database, fernet and credential keys, and
 # accounts.json (names, passwords and ids of the projects and users setup.sh made).
-KS_BASE=$KS_HOME/base
+KS_BASE=$KS_HOME/base-$(hash_of requirements.txt keystone.conf.in provision.py setup.sh lib.sh)
 # Instances that start.sh creates itself (when the caller names no directory).
 KS_INSTANCES=$KS_HOME/instances
 KS_HOST=127.0.0.1

@@ -43,9 +43,15 @@ if [ -f "$dir/run/keystone.pid" ] && kill -0 "$(cat "$dir/run/keystone.pid")" 2>
     die "an instance is already running in $dir (stop.sh $dir)"
 fi
 
-# A fresh copy of the bootstrapped state: instances never share a database.
+# A fresh copy of the bootstrapped state: instances never share a database. The shared lock
+# keeps a concurrent setup.sh from pruning it meanwhile.
 rm -rf "$dir/keystone.db" "$dir/fernet-keys" "$dir/credential-keys" "$dir/keystone.json"
+exec 9< "$KS_HOME/setup.lock"
+flock -s 9
 cp -a "$KS_BASE/keystone.db" "$KS_BASE/fernet-keys" "$KS_BASE/credential-keys" "$dir/"
+touch "$KS_BASE" "$KS_VENV"
+flock -u 9
+exec 9<&-
 ks_write_config "$dir" "$expiration"
 
 chosen=$port
