@@ -122,7 +122,13 @@ impl KeystoneAuth {
         key: TokenKey,
     ) -> Result<Arc<TokenInfo>, AuthError> {
         check_token_syntax(token)?;
-        if let Some(info) = self.cache.get(&key, Instant::now()) {
+        // The entry lapses by the monotonic clock; the token expires by the wall clock, which
+        // may have jumped ahead meanwhile: an entry whose token has expired is not used.
+        if let Some(info) = self
+            .cache
+            .get(&key, Instant::now())
+            .filter(|info| info.expires_at > SystemTime::now())
+        {
             self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
             tracing::debug!("token validation answered from the cache");
             return Ok(info);
