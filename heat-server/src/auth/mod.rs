@@ -4,6 +4,8 @@
 //! - `noauth` ([`NoAuth`]): the project is the one in the URL; meant for loopback only.
 //! - `keystone` (`keystone::KeystoneAuth`): `X-Auth-Token` validated against Keystone v3.
 
+pub mod keystone;
+
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 
