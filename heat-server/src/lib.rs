@@ -4,3 +4,9 @@
 
 pub mod auth;
 pub mod store;
+
+pub mod clock;
+pub mod config;
+pub mod engine_api;
+pub mod error;
+pub mod random;
