@@ -140,12 +140,20 @@ impl From<StoreError> for EngineApiError {
 }
 
 /// Every error among the diagnostics, one per line, each with its file, line and column
-/// (`template:12:5: error[E6005]: ...`) and hint. Warnings are left out.
+/// (`template:12:5: error[E6005]: ...`) and hint. Warnings are left out. A diagnostic with
+/// a position but no file is about the template (the registry's checks leave the file
+/// unset).
 pub fn diagnostics_message(diagnostics: &[Diagnostic]) -> String {
     let errors: Vec<String> = diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(ToString::to_string)
+        .map(|d| {
+            if d.file.is_none() && d.span.is_known() {
+                d.clone().in_file("template").to_string()
+            } else {
+                d.to_string()
+            }
+        })
         .collect();
     if errors.is_empty() {
         "the template is not valid".to_string()
@@ -199,8 +207,7 @@ mod tests {
             Span::at(Pos::new(4, 11)),
             "resource x has type 'OS::Nope', which this server does not have",
         )
-        .with_hint("use a registered type")
-        .in_file("template");
+        .with_hint("use a registered type");
         let w = Diagnostic::warning(Code::UnknownResourceType, Span::default(), "just a warning");
         let text = diagnostics_message(&[d, w]);
         assert!(text.starts_with("template:4:11: error["), "{text}");
