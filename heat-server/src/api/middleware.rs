@@ -39,8 +39,9 @@ pub(super) async fn authenticate(
     }
 }
 
-/// Turns the router's bare 405 into Heat's fault (or, for `OPTIONS`, a 204 with the allowed
-/// methods), and adds the request id to every response.
+/// Turns the router's bare 405 into Heat's fault (or, for `OPTIONS`, a 204), and adds the
+/// request id to every response. The router itself sets the `Allow` header of a URL on
+/// both when it leaves (after this layer).
 pub(super) async fn finish(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let mut response = next.run(request).await;
@@ -53,13 +54,10 @@ pub(super) async fn finish(State(state): State<ApiState>, request: Request, next
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         response = if method == Method::OPTIONS {
+            // The router adds the `Allow` header of the URL to this answer on its way out.
             let mut ok = Response::new(Body::empty());
             *ok.status_mut() = StatusCode::NO_CONTENT;
-            let allowed = match allow {
-                Some(a) if !a.is_empty() => format!("{a},OPTIONS"),
-                _ => "OPTIONS".to_string(),
-            };
-            if let Ok(v) = HeaderValue::from_str(&allowed) {
+            if let Some(v) = allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
                 ok.headers_mut().insert(header::ALLOW, v);
             }
             ok

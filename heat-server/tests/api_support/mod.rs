@@ -3,14 +3,15 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request};
-use heat_core::engine::{EngineConfig, ProviderRegistry, SeededRandom, Services};
+use futures::future::BoxFuture;
+use heat_core::engine::{Clock, EngineConfig, ProviderRegistry, SeededRandom, Services};
 use heat_server::api::{ApiSettings, ApiState, router};
 use heat_server::auth::{Authenticator, NoAuth};
-use heat_server::clock::WallClock;
 use heat_server::engine_api::{EngineOptions, LocalEngine};
 use heat_server::store::memory::MemoryServerStore;
 use serde_json::Value;
@@ -18,6 +19,33 @@ use tower::ServiceExt;
 
 /// The host the samples were captured against (links are built from it).
 pub const HOST: &str = "127.0.0.1:8004";
+
+/// Time on tokio's clock (paused in tests, so waits take no real time), starting at a
+/// real date.
+pub struct TokioClock {
+    epoch: Duration,
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock starting now.
+    pub fn new() -> TokioClock {
+        TokioClock {
+            epoch: Duration::from_secs(1_795_596_184),
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> Duration {
+        self.epoch + self.start.elapsed()
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
 
 /// A router over an engine with the built-in providers and an in-memory store.
 pub struct Harness {
@@ -68,9 +96,26 @@ impl Harness {
         auth: Arc<dyn Authenticator>,
         settings: ApiSettings,
     ) -> Harness {
-        let store = Arc::new(MemoryServerStore::new(Some(1000)));
-        let random = Arc::new(SeededRandom::new(42));
-        let services = Services::new(Arc::new(WallClock), random.clone());
+        Harness::on_store(
+            Arc::new(MemoryServerStore::new(Some(1000))),
+            options,
+            auth,
+            settings,
+        )
+    }
+
+    /// Over an existing store (a second engine, as after a restart).
+    pub fn on_store(
+        store: Arc<MemoryServerStore>,
+        options: EngineOptions,
+        auth: Arc<dyn Authenticator>,
+        settings: ApiSettings,
+    ) -> Harness {
+        // Every engine its own seed: two engines on one store must not make the same ids.
+        static SEED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(42);
+        let seed = SEED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let random = Arc::new(SeededRandom::new(seed));
+        let services = Services::new(Arc::new(TokioClock::new()), random.clone());
         let engine = Arc::new(LocalEngine::new(
             store,
             &ProviderRegistry::with_builtins(),
