@@ -381,7 +381,12 @@ impl Sources<'_> {
         }
     }
 
-    fn from_of<T>(&self, origin: &Origin, flag: Option<&String>, file: Option<T>) -> &'static str {
+    fn origin_of<T>(
+        &self,
+        origin: &Origin,
+        flag: Option<&String>,
+        file: Option<T>,
+    ) -> &'static str {
         match self.pick(origin, flag, file) {
             Found::Flag(_) => "flag",
             Found::Env(_) => "env",
@@ -426,10 +431,11 @@ impl Config {
     /// variable up) and the configuration file (read from `--config` / `HEAT_CONFIG` when
     /// given).
     pub fn load(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let path = cli
-            .config
-            .clone()
-            .or_else(|| env("HEAT_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from));
+        let path = cli.config.clone().or_else(|| {
+            env("HEAT_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
         let file = match &path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
@@ -455,11 +461,10 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let (file_cfg, file_name) = match file {
             Some((path, text)) => {
-                let parsed: FileConfig =
-                    toml::from_str(text).map_err(|e| ConfigError::File {
-                        path: path.to_path_buf(),
-                        message: e.to_string(),
-                    })?;
+                let parsed: FileConfig = toml::from_str(text).map_err(|e| ConfigError::File {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?;
                 (parsed, path.display().to_string())
             }
             None => (FileConfig::default(), "the configuration file".to_string()),
@@ -474,13 +479,17 @@ impl Config {
         let listen: SocketAddr = listen_text.trim().parse().map_err(|_| {
             src.error(
                 &o,
-                src.from_of(&o, cli.listen.as_ref(), f.listen.clone()),
+                src.origin_of(&o, cli.listen.as_ref(), f.listen.clone()),
                 format!("'{listen_text}' is not an address such as 127.0.0.1:8004"),
             )
         })?;
 
         let o = origin!("--data-dir", "HEAT_DATA_DIR", "data_dir");
-        let data_dir = match (&cli.data_dir, env(o.env).filter(|v| !v.is_empty()), &f.data_dir) {
+        let data_dir = match (
+            &cli.data_dir,
+            env(o.env).filter(|v| !v.is_empty()),
+            &f.data_dir,
+        ) {
             (Some(d), _, _) => d.clone(),
             (None, Some(d), _) => PathBuf::from(d),
             (None, None, Some(d)) => d.clone(),
@@ -497,7 +506,7 @@ impl Config {
         {
             return Err(src.error(
                 &o,
-                src.from_of(&o, cli.database_url.as_ref(), f.database_url.clone()),
+                src.origin_of(&o, cli.database_url.as_ref(), f.database_url.clone()),
                 format!(
                     "'{database_url}' is not a database URL: use sqlite://PATH, \
                      postgres://USER@HOST/DB or memory://"
@@ -516,7 +525,7 @@ impl Config {
             Some(other) => {
                 return Err(src.error(
                     &o,
-                    src.from_of(&o, cli.auth.as_ref(), f.auth.clone()),
+                    src.origin_of(&o, cli.auth.as_ref(), f.auth.clone()),
                     format!("'{other}' is not an authentication mode: use noauth or keystone"),
                 ));
             }
@@ -526,7 +535,8 @@ impl Config {
             "HEAT_ALLOW_REMOTE_NOAUTH",
             "allow_remote_noauth"
         );
-        let allow_remote_noauth = src.boolean(&o, cli.allow_remote_noauth, f.allow_remote_noauth)?;
+        let allow_remote_noauth =
+            src.boolean(&o, cli.allow_remote_noauth, f.allow_remote_noauth)?;
         if auth == AuthMode::NoAuth && !listen.ip().is_loopback() && !allow_remote_noauth {
             return Err(ConfigError::Value {
                 source_name: "--listen".to_string(),
@@ -545,7 +555,11 @@ impl Config {
             None => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         };
 
-        let o = origin!("--max-template-size", "HEAT_MAX_TEMPLATE_SIZE", "max_template_size");
+        let o = origin!(
+            "--max-template-size",
+            "HEAT_MAX_TEMPLATE_SIZE",
+            "max_template_size"
+        );
         let max_template_size = src
             .integer(&o, cli.max_template_size.as_ref(), f.max_template_size, 1)?
             .map_or(DEFAULT_MAX_TEMPLATE_SIZE, |v| {
@@ -637,7 +651,11 @@ impl Config {
         );
         let enable_stack_adopt = src.boolean(&o, cli.enable_stack_adopt, f.enable_stack_adopt)?;
 
-        let o = origin!("--shutdown-timeout", "HEAT_SHUTDOWN_TIMEOUT", "shutdown_timeout");
+        let o = origin!(
+            "--shutdown-timeout",
+            "HEAT_SHUTDOWN_TIMEOUT",
+            "shutdown_timeout"
+        );
         let shutdown_timeout = Duration::from_secs(
             src.integer(&o, cli.shutdown_timeout.as_ref(), f.shutdown_timeout, 0)?
                 .map_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS, |v| {
@@ -707,7 +725,10 @@ mod tests {
         let env = env_of(&[("HOME", "/home/u")]);
         let c = Config::resolve(&cli(&[]), &env, None).unwrap();
         assert_eq!(c.listen, "127.0.0.1:8004".parse().unwrap());
-        assert_eq!(c.data_dir, PathBuf::from("/home/u/.local/share/heat-server"));
+        assert_eq!(
+            c.data_dir,
+            PathBuf::from("/home/u/.local/share/heat-server")
+        );
         assert_eq!(
             c.database_url,
             "sqlite:///home/u/.local/share/heat-server/heat.db"

@@ -30,7 +30,10 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("heat-server: {}", heat_server::error::ServerError::Runtime(error));
+            eprintln!(
+                "heat-server: {}",
+                heat_server::error::ServerError::Runtime(error)
+            );
             return ExitCode::FAILURE;
         }
     };

@@ -78,7 +78,13 @@ async fn another_projects_stacks_are_not_found() {
     assert_eq!(listed.body["stacks"], json!([]));
     // Names are unique per project only.
     h.create("p2", "web", &random_template()).await;
-    assert_eq!(h.get("/v1/p1/stacks").await.body["stacks"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        h.get("/v1/p1/stacks").await.body["stacks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(state_of(&h, &path).await, "CREATE_COMPLETE");
 }
 
@@ -101,7 +107,11 @@ async fn wrong_methods_are_405_and_options_204() {
     }
     for uri in ["/v1/p/stacks", path.as_str(), "/v1/p/software_configs"] {
         let reply = h.send("OPTIONS", uri, None, &[]).await;
-        assert_eq!(reply.status, 204, "{uri}: {:?} {:?}", reply.headers, reply.body);
+        assert_eq!(
+            reply.status, 204,
+            "{uri}: {:?} {:?}",
+            reply.headers, reply.body
+        );
         let allow = reply.header("allow").unwrap();
         assert!(allow.contains("GET"), "{uri}: {allow:?}");
     }
@@ -126,15 +136,27 @@ async fn limits_are_enforced_with_heats_errors() {
     );
     let big = json!({"stack_name": "big", "template": "x".repeat(3000)});
     let reply = h.json("POST", "/v1/p/stacks", &big).await;
-    assert_eq!((reply.status, reply.fault().0), (413, "RequestLimitExceeded"));
+    assert_eq!(
+        (reply.status, reply.fault().0),
+        (413, "RequestLimitExceeded")
+    );
 
     let mut template = random_template();
     template["description"] = json!("d".repeat(500));
     let reply = h
-        .json("POST", "/v1/p/stacks", &json!({"stack_name": "t", "template": template}))
+        .json(
+            "POST",
+            "/v1/p/stacks",
+            &json!({"stack_name": "t", "template": template}),
+        )
         .await;
     assert_eq!(reply.status, 413);
-    assert!(reply.fault().1.contains("exceeds maximum allowed size (600 bytes)"));
+    assert!(
+        reply
+            .fault()
+            .1
+            .contains("exceeds maximum allowed size (600 bytes)")
+    );
 
     h.create("p", "one", &random_template()).await;
     let reply = h
@@ -144,7 +166,10 @@ async fn limits_are_enforced_with_heats_errors() {
             &json!({"stack_name": "two", "template": random_template()}),
         )
         .await;
-    assert_eq!((reply.status, reply.fault().0), (400, "RequestLimitExceeded"));
+    assert_eq!(
+        (reply.status, reply.fault().0),
+        (400, "RequestLimitExceeded")
+    );
     assert!(reply.fault().1.contains("maximum stacks per tenant, 1"));
     // Another project has its own quota.
     h.create("q", "one", &random_template()).await;
@@ -162,17 +187,67 @@ async fn bad_input_is_a_4xx_fault_never_a_500() {
         body
     };
     let cases: Vec<(&str, String, Option<String>, u16)> = vec![
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"tags": 5})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"timeout_mins": "x"})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"disable_rollback": "maybe"})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"parameters": [1]})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"parameters": {"len": "abc"}})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"parameters": {"nope": 1}})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"stack_name": "1abc"})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"template": 5})).to_string()), 400),
-        ("POST", "/v1/p/stacks".into(), Some(create(json!({"template": "a: [b"})).to_string()), 400),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"tags": 5})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"timeout_mins": "x"})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"disable_rollback": "maybe"})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"parameters": [1]})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"parameters": {"len": "abc"}})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"parameters": {"nope": 1}})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"stack_name": "1abc"})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"template": 5})).to_string()),
+            400,
+        ),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some(create(json!({"template": "a: [b"})).to_string()),
+            400,
+        ),
         ("POST", "/v1/p/stacks".into(), Some("[1, 2]".into()), 400),
-        ("POST", "/v1/p/stacks".into(), Some("\u{0}\u{1}".into()), 400),
+        (
+            "POST",
+            "/v1/p/stacks".into(),
+            Some("\u{0}\u{1}".into()),
+            400,
+        ),
         ("GET", "/v1/p/stacks?limit=-1".into(), None, 400),
         ("GET", "/v1/p/stacks?sort_keys=colour".into(), None, 400),
         ("GET", "/v1/p/stacks?sort_dir=sideways".into(), None, 400),
@@ -184,22 +259,77 @@ async fn bad_input_is_a_4xx_fault_never_a_500() {
         ("GET", format!("{path}/resources/rs/events/999"), None, 404),
         ("GET", format!("{path}/resources/ghost/events"), None, 404),
         ("GET", format!("{path}?resolve_outputs=perhaps"), None, 400),
-        ("POST", format!("{path}/actions"), Some(r#"{"suspend": null, "resume": null}"#.into()), 400),
-        ("POST", format!("{path}/actions"), Some(r#"{"explode": null}"#.into()), 400),
-        ("POST", format!("{path}/actions"), Some(r#"{"cancel_update": null}"#.into()), 400),
-        ("POST", format!("{path}/actions"), Some(r#"{"resume": null}"#.into()), 400),
+        (
+            "POST",
+            format!("{path}/actions"),
+            Some(r#"{"suspend": null, "resume": null}"#.into()),
+            400,
+        ),
+        (
+            "POST",
+            format!("{path}/actions"),
+            Some(r#"{"explode": null}"#.into()),
+            400,
+        ),
+        (
+            "POST",
+            format!("{path}/actions"),
+            Some(r#"{"cancel_update": null}"#.into()),
+            400,
+        ),
+        (
+            "POST",
+            format!("{path}/actions"),
+            Some(r#"{"resume": null}"#.into()),
+            400,
+        ),
         ("PUT", path.clone(), Some("{}".into()), 400),
-        ("PATCH", path.clone(), Some(r#"{"parameters": {"len": "abc"}}"#.into()), 400),
-        ("POST", format!("{path}/resources/ghost/signal"), Some("{}".into()), 404),
-        ("POST", format!("{path}/resources/rs/signal"), Some("{}".into()), 400),
+        (
+            "PATCH",
+            path.clone(),
+            Some(r#"{"parameters": {"len": "abc"}}"#.into()),
+            400,
+        ),
+        (
+            "POST",
+            format!("{path}/resources/ghost/signal"),
+            Some("{}".into()),
+            404,
+        ),
+        (
+            "POST",
+            format!("{path}/resources/rs/signal"),
+            Some("{}".into()),
+            400,
+        ),
         ("GET", "/v1/p/resource_types/OS::Nope".into(), None, 404),
-        ("GET", "/v1/p/resource_types/OS::Heat::None/template?template_type=xml".into(), None, 400),
+        (
+            "GET",
+            "/v1/p/resource_types/OS::Heat::None/template?template_type=xml".into(),
+            None,
+            400,
+        ),
         ("GET", "/v1/p/resource_types?name=(".into(), None, 400),
-        ("GET", "/v1/p/template_versions/heat_template_version.1999-01-01/functions".into(), None, 404),
+        (
+            "GET",
+            "/v1/p/template_versions/heat_template_version.1999-01-01/functions".into(),
+            None,
+            404,
+        ),
         ("POST", "/v1/p/validate".into(), Some("{}".into()), 400),
-        ("POST", "/v1/p/stacks/preview".into(), Some(r#"{"stack_name": "x"}"#.into()), 400),
+        (
+            "POST",
+            "/v1/p/stacks/preview".into(),
+            Some(r#"{"stack_name": "x"}"#.into()),
+            400,
+        ),
         ("GET", "/v1/p/software_configs/nope".into(), None, 404),
-        ("POST", "/v1/p/software_deployments".into(), Some(r#"{"config_id": "c"}"#.into()), 400),
+        (
+            "POST",
+            "/v1/p/software_deployments".into(),
+            Some(r#"{"config_id": "c"}"#.into()),
+            400,
+        ),
         ("GET", format!("{path}/export"), None, 400),
         ("DELETE", format!("{path}/abandon"), None, 400),
     ];
@@ -227,13 +357,23 @@ async fn export_matches_abandon_and_adopt_takes_it_back() {
         ..EngineOptions::default()
     });
     let path = h.create("p", "web", &random_template()).await;
-    let value = h.get(&format!("{path}/outputs/value")).await.body["output"]["output_value"].clone();
+    let value =
+        h.get(&format!("{path}/outputs/value")).await.body["output"]["output_value"].clone();
     let exported = h.get(&format!("{path}/export")).await;
     assert_eq!(exported.status, 200);
-    assert_eq!(state_of(&h, &path).await, "CREATE_COMPLETE", "export changes nothing");
-    let abandoned = h.send("DELETE", &format!("{path}/abandon"), None, &[]).await;
+    assert_eq!(
+        state_of(&h, &path).await,
+        "CREATE_COMPLETE",
+        "export changes nothing"
+    );
+    let abandoned = h
+        .send("DELETE", &format!("{path}/abandon"), None, &[])
+        .await;
     assert_eq!(abandoned.status, 200);
-    assert_eq!(exported.body, abandoned.body, "export is what abandon returns");
+    assert_eq!(
+        exported.body, abandoned.body,
+        "export is what abandon returns"
+    );
     assert_eq!(h.get("/v1/p/stacks/web").await.status, 404, "abandoned");
 
     let reply = h
@@ -245,11 +385,19 @@ async fn export_matches_abandon_and_adopt_takes_it_back() {
         .await;
     assert_eq!(reply.status, 201, "{:#}", reply.body);
     h.settle().await;
-    let adopted = h.get("/v1/p/stacks/web2").await.header("location").unwrap().to_string();
+    let adopted = h
+        .get("/v1/p/stacks/web2")
+        .await
+        .header("location")
+        .unwrap()
+        .to_string();
     let adopted = adopted.trim_start_matches("http://127.0.0.1:8004");
     assert_eq!(state_of(&h, adopted).await, "ADOPT_COMPLETE");
     let again = h.get(&format!("{adopted}/outputs/value")).await;
-    assert_eq!(again.body["output"]["output_value"], value, "the same resource");
+    assert_eq!(
+        again.body["output"]["output_value"], value,
+        "the same resource"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -263,7 +411,10 @@ async fn adopt_is_off_by_default() {
         )
         .await;
     assert_eq!(reply.status, 400);
-    assert_eq!(reply.fault(), ("NotSupported", "Stack Adopt is not supported."));
+    assert_eq!(
+        reply.fault(),
+        ("NotSupported", "Stack Adopt is not supported.")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -288,34 +439,65 @@ async fn listings_filter_sort_page_and_count() {
             .map(|s| s["stack_name"].as_str().unwrap().to_string())
             .collect()
     };
-    let reply = h.get("/v1/p/stacks?sort_keys=stack_name&sort_dir=asc").await;
+    let reply = h
+        .get("/v1/p/stacks?sort_keys=stack_name&sort_dir=asc")
+        .await;
     assert_eq!(names(&reply), ["a", "b", "c"]);
-    let reply = h.get("/v1/p/stacks?tags=y&sort_keys=stack_name&sort_dir=asc").await;
+    let reply = h
+        .get("/v1/p/stacks?tags=y&sort_keys=stack_name&sort_dir=asc")
+        .await;
     assert_eq!(names(&reply), ["a", "b"]);
-    let reply = h.get("/v1/p/stacks?not_tags_any=x&sort_keys=name&sort_dir=asc").await;
+    let reply = h
+        .get("/v1/p/stacks?not_tags_any=x&sort_keys=name&sort_dir=asc")
+        .await;
     assert_eq!(names(&reply), ["b", "c"]);
-    let reply = h.get("/v1/p/stacks?name=a&name=c&sort_keys=stack_name&sort_dir=desc").await;
+    let reply = h
+        .get("/v1/p/stacks?name=a&name=c&sort_keys=stack_name&sort_dir=desc")
+        .await;
     assert_eq!(names(&reply), ["c", "a"]);
-    let first = h.get("/v1/p/stacks?sort_keys=stack_name&sort_dir=asc&limit=1&with_count=true").await;
+    let first = h
+        .get("/v1/p/stacks?sort_keys=stack_name&sort_dir=asc&limit=1&with_count=true")
+        .await;
     assert_eq!(names(&first), ["a"]);
     assert_eq!(first.body["count"], 3);
     let marker = first.body["stacks"][0]["id"].as_str().unwrap();
     let next = h
-        .get(&format!("/v1/p/stacks?sort_keys=stack_name&sort_dir=asc&limit=1&marker={marker}"))
+        .get(&format!(
+            "/v1/p/stacks?sort_keys=stack_name&sort_dir=asc&limit=1&marker={marker}"
+        ))
         .await;
     assert_eq!(names(&next), ["b"]);
     // The project is shown to admins only (noauth callers are admins unless X-Roles says).
     assert_eq!(first.body["stacks"][0]["project"], "p");
-    let member = h.send("GET", "/v1/p/stacks", None, &[("x-roles", "member")]).await;
+    let member = h
+        .send("GET", "/v1/p/stacks", None, &[("x-roles", "member")])
+        .await;
     assert!(member.body["stacks"][0].get("project").is_none());
-    assert!(h.get("/v1/p/stacks/detail").await.body["stacks"][0].get("project").is_none());
+    assert!(
+        h.get("/v1/p/stacks/detail").await.body["stacks"][0]
+            .get("project")
+            .is_none()
+    );
 
-    let b = h.get("/v1/p/stacks/b").await.header("location").unwrap().to_string();
+    let b = h
+        .get("/v1/p/stacks/b")
+        .await
+        .header("location")
+        .unwrap()
+        .to_string();
     let b = b.trim_start_matches("http://127.0.0.1:8004").to_string();
     assert_eq!(h.send("DELETE", &b, None, &[]).await.status, 204);
     h.settle().await;
-    assert_eq!(names(&h.get("/v1/p/stacks?sort_keys=stack_name&sort_dir=asc").await), ["a", "c"]);
-    let deleted = h.get("/v1/p/stacks?show_deleted=true&status=DELETE_COMPLETE").await;
+    assert_eq!(
+        names(
+            &h.get("/v1/p/stacks?sort_keys=stack_name&sort_dir=asc")
+                .await
+        ),
+        ["a", "c"]
+    );
+    let deleted = h
+        .get("/v1/p/stacks?show_deleted=true&status=DELETE_COMPLETE")
+        .await;
     assert_eq!(names(&deleted), ["b"]);
     assert_eq!(deleted.body["stacks"][0]["stack_status"], "DELETE_COMPLETE");
     assert!(deleted.body["stacks"][0]["deletion_time"].is_string());
@@ -324,9 +506,15 @@ async fn listings_filter_sort_page_and_count() {
 #[tokio::test(start_paused = true)]
 async fn cancels_stop_updates_and_creates() {
     let h = Harness::new();
-    let path = h.create("p", "slow", &waiting_template(0, 600, "one")).await;
+    let path = h
+        .create("p", "slow", &waiting_template(0, 600, "one"))
+        .await;
     let reply = h
-        .json("PUT", &path, &json!({"template": waiting_template(0, 600, "two")}))
+        .json(
+            "PUT",
+            &path,
+            &json!({"template": waiting_template(0, 600, "two")}),
+        )
         .await;
     assert_eq!(reply.status, 202);
     let_run().await;
@@ -334,7 +522,13 @@ async fn cancels_stop_updates_and_creates() {
     // Busy: another update or a delete is refused.
     let busy = h.send("DELETE", &path, None, &[]).await;
     assert_eq!((busy.status, busy.fault().0), (409, "ActionInProgress"));
-    let reply = h.json("POST", &format!("{path}/actions"), &json!({"cancel_update": null})).await;
+    let reply = h
+        .json(
+            "POST",
+            &format!("{path}/actions"),
+            &json!({"cancel_update": null}),
+        )
+        .await;
     assert_eq!(reply.status, 200);
     h.settle().await;
     assert_eq!(state_of(&h, &path).await, "ROLLBACK_COMPLETE");
@@ -350,7 +544,11 @@ async fn cancels_stop_updates_and_creates() {
     let slower = format!("/v1/p/stacks/slower/{id}");
     let_run().await;
     let reply = h
-        .json("POST", &format!("{slower}/actions"), &json!({"cancel_without_rollback": null}))
+        .json(
+            "POST",
+            &format!("{slower}/actions"),
+            &json!({"cancel_without_rollback": null}),
+        )
         .await;
     assert_eq!(reply.status, 200);
     h.settle().await;
@@ -366,13 +564,22 @@ async fn suspend_resume_and_check() {
         ("resume", "RESUME_COMPLETE"),
         ("check", "CHECK_COMPLETE"),
     ] {
-        let reply = h.json("POST", &format!("{path}/actions"), &json!({action: null})).await;
+        let reply = h
+            .json("POST", &format!("{path}/actions"), &json!({action: null}))
+            .await;
         assert_eq!((reply.status, &reply.body), (200, &Value::Null), "{action}");
         h.settle().await;
         assert_eq!(state_of(&h, &path).await, state, "{action}");
     }
     // Lookup by name keeps sub-paths and query strings.
-    let reply = h.send("POST", "/v1/p/stacks/web/actions?x=1", Some("{}".into()), &[]).await;
+    let reply = h
+        .send(
+            "POST",
+            "/v1/p/stacks/web/actions?x=1",
+            Some("{}".into()),
+            &[],
+        )
+        .await;
     assert_eq!(reply.status, 302);
     assert!(reply.header("location").unwrap().ends_with("/actions?x=1"));
 }
@@ -406,7 +613,11 @@ async fn a_signal_clears_a_hook() {
         "pre-create"
     );
     let reply = h
-        .json("POST", &format!("{path}/resources/rs/signal"), &json!({"unset_hook": "pre-create"}))
+        .json(
+            "POST",
+            &format!("{path}/resources/rs/signal"),
+            &json!({"unset_hook": "pre-create"}),
+        )
         .await;
     assert_eq!((reply.status, &reply.body), (200, &Value::Null));
     h.settle().await;
@@ -431,13 +642,30 @@ async fn software_configs_and_deployments_are_stored_per_project() {
     assert_eq!(config["inputs"], json!([{"name": "foo"}]));
     let listed = h.get("/v1/p/software_configs").await;
     assert_eq!(listed.body["software_configs"][0]["id"], json!(config_id));
-    assert!(listed.body["software_configs"][0].get("config").is_none(), "summary");
-    assert_eq!(h.get(&format!("/v1/q/software_configs/{config_id}")).await.status, 404);
-    let ungrouped = h.json("POST", "/v1/p/software_configs", &json!({"name": "x"})).await;
-    assert_eq!(ungrouped.body["software_config"]["group"], "Heat::Ungrouped");
+    assert!(
+        listed.body["software_configs"][0].get("config").is_none(),
+        "summary"
+    );
+    assert_eq!(
+        h.get(&format!("/v1/q/software_configs/{config_id}"))
+            .await
+            .status,
+        404
+    );
+    let ungrouped = h
+        .json("POST", "/v1/p/software_configs", &json!({"name": "x"}))
+        .await;
+    assert_eq!(
+        ungrouped.body["software_config"]["group"],
+        "Heat::Ungrouped"
+    );
 
     let unknown = h
-        .json("POST", "/v1/p/software_deployments", &json!({"config_id": "nope", "server_id": "srv"}))
+        .json(
+            "POST",
+            "/v1/p/software_deployments",
+            &json!({"config_id": "nope", "server_id": "srv"}),
+        )
         .await;
     assert_eq!(unknown.status, 404);
     let deployed = h
@@ -455,9 +683,17 @@ async fn software_configs_and_deployments_are_stored_per_project() {
         (Some("INIT"), Some("COMPLETE"))
     );
     let by_server = h.get("/v1/p/software_deployments?server_id=srv").await;
-    assert_eq!(by_server.body["software_deployments"].as_array().unwrap().len(), 1);
     assert_eq!(
-        h.get("/v1/p/software_deployments?server_id=other").await.body["software_deployments"],
+        by_server.body["software_deployments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        h.get("/v1/p/software_deployments?server_id=other")
+            .await
+            .body["software_deployments"],
         json!([])
     );
     let metadata = h.get("/v1/p/software_deployments/metadata/srv").await;
@@ -471,51 +707,123 @@ async fn software_configs_and_deployments_are_stored_per_project() {
         .await;
     assert_eq!(updated.body["software_deployment"]["status"], "FAILED");
     assert!(updated.body["software_deployment"]["updated_time"].is_string());
-    let shown = h.get(&format!("/v1/p/software_deployments/{deployment_id}")).await;
-    assert_eq!(shown.body["software_deployment"]["output_values"]["deploy_status_code"], 1);
-    assert_eq!(h.send("DELETE", &format!("/v1/q/software_deployments/{deployment_id}"), None, &[]).await.status, 404);
-    assert_eq!(h.send("DELETE", &format!("/v1/p/software_deployments/{deployment_id}"), None, &[]).await.status, 204);
-    assert_eq!(h.send("DELETE", &format!("/v1/p/software_configs/{config_id}"), None, &[]).await.status, 204);
-    assert_eq!(h.get(&format!("/v1/p/software_configs/{config_id}")).await.status, 404);
+    let shown = h
+        .get(&format!("/v1/p/software_deployments/{deployment_id}"))
+        .await;
+    assert_eq!(
+        shown.body["software_deployment"]["output_values"]["deploy_status_code"],
+        1
+    );
+    assert_eq!(
+        h.send(
+            "DELETE",
+            &format!("/v1/q/software_deployments/{deployment_id}"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        h.send(
+            "DELETE",
+            &format!("/v1/p/software_deployments/{deployment_id}"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        h.send(
+            "DELETE",
+            &format!("/v1/p/software_configs/{config_id}"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        h.get(&format!("/v1/p/software_configs/{config_id}"))
+            .await
+            .status,
+        404
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn resources_events_and_outputs_in_detail() {
     let h = Harness::new();
     let path = h.create("p", "web", &random_template()).await;
-    let shown = h.get(&format!("{path}/resources/rs?with_attr=show&with_attr=value")).await;
+    let shown = h
+        .get(&format!(
+            "{path}/resources/rs?with_attr=show&with_attr=value"
+        ))
+        .await;
     let attributes = shown.body["resource"]["attributes"].as_object().unwrap();
     assert!(attributes["value"].is_string());
     assert!(attributes.contains_key("show"));
-    let by_type = h.get(&format!("{path}/resources?type=OS::Heat::None")).await;
+    let by_type = h
+        .get(&format!("{path}/resources?type=OS::Heat::None"))
+        .await;
     assert_eq!(by_type.body["resources"], json!([]));
-    let by_type = h.get(&format!("{path}/resources?type=OS::Heat::RandomString&status=COMPLETE")).await;
+    let by_type = h
+        .get(&format!(
+            "{path}/resources?type=OS::Heat::RandomString&status=COMPLETE"
+        ))
+        .await;
     assert_eq!(by_type.body["resources"].as_array().unwrap().len(), 1);
     let no_outputs = h.get(&format!("{path}?resolve_outputs=false")).await;
     assert!(no_outputs.body["stack"].get("outputs").is_none());
 
-    let events = h.get(&format!("{path}/events?resource_action=CREATE&resource_status=COMPLETE&sort_dir=asc")).await;
+    let events = h
+        .get(&format!(
+            "{path}/events?resource_action=CREATE&resource_status=COMPLETE&sort_dir=asc"
+        ))
+        .await;
     let list = events.body["events"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{list:#?}");
     assert_eq!(list[0]["resource_name"], "rs");
     assert_eq!(list[1]["resource_name"], "web");
     let stack_event = list[1]["id"].as_str().unwrap();
-    let shown = h.get(&format!("{path}/resources/web/events/{stack_event}")).await;
+    let shown = h
+        .get(&format!("{path}/resources/web/events/{stack_event}"))
+        .await;
     assert_eq!(shown.status, 200);
     assert_eq!(shown.body["event"]["resource_type"], "OS::Heat::Stack");
     assert_eq!(shown.body["event"]["resource_properties"], json!({}));
-    let wrong_resource = h.get(&format!("{path}/resources/rs/events/{stack_event}")).await;
+    let wrong_resource = h
+        .get(&format!("{path}/resources/rs/events/{stack_event}"))
+        .await;
     assert_eq!(wrong_resource.status, 404);
 
     let reply = h.get("/v1/p/stacks/web/events?limit=1").await;
     assert_eq!(reply.status, 302);
-    assert!(reply.header("location").unwrap().ends_with("/events?limit=1"));
+    assert!(
+        reply
+            .header("location")
+            .unwrap()
+            .ends_with("/events?limit=1")
+    );
     let id = path.rsplit('/').next().unwrap();
     let arn = format!("/v1/p/stacks/arn:openstack:heat::p:stacks/web/{id}/resources?x=1");
     let reply = h.get(&arn).await;
     assert_eq!(reply.status, 302, "{:#}", reply.body);
-    assert!(reply.header("location").unwrap().ends_with(&format!("{path}/resources?x=1")));
-    let other = h.get(&format!("/v1/p/stacks/arn:openstack:heat::q:stacks/web/{id}")).await;
+    assert!(
+        reply
+            .header("location")
+            .unwrap()
+            .ends_with(&format!("{path}/resources?x=1"))
+    );
+    let other = h
+        .get(&format!(
+            "/v1/p/stacks/arn:openstack:heat::q:stacks/web/{id}"
+        ))
+        .await;
     assert_eq!(other.status, 404);
 }
 
@@ -558,7 +866,9 @@ async fn environments_files_and_parameters_are_stored_and_shown() {
     assert_eq!(files.body["other.txt"], "hello");
 
     // PATCH keeps the stored values and lays new ones over them.
-    let reply = h.json("PATCH", &path, &json!({"parameters": {"len": 12}})).await;
+    let reply = h
+        .json("PATCH", &path, &json!({"parameters": {"len": 12}}))
+        .await;
     assert_eq!(reply.status, 202);
     h.settle().await;
     let shown = h.get(&path).await;
@@ -566,7 +876,13 @@ async fn environments_files_and_parameters_are_stored_and_shown() {
     assert_eq!(shown.body["stack"]["parameters"]["len"], "12");
     assert_eq!(shown.body["stack"]["parameters"]["names"], "a,b");
 
-    let preview = h.json("PATCH", &format!("{path}/preview"), &json!({"parameters": {"len": 14}})).await;
+    let preview = h
+        .json(
+            "PATCH",
+            &format!("{path}/preview"),
+            &json!({"parameters": {"len": 14}}),
+        )
+        .await;
     assert_eq!(preview.status, 200, "{:#}", preview.body);
     let changes = &preview.body["resource_changes"];
     assert_eq!(changes["replaced"][0]["resource_name"], "rs");
@@ -579,13 +895,28 @@ async fn environments_files_and_parameters_are_stored_and_shown() {
 async fn validation_reports_every_error_with_its_position() {
     let h = Harness::new();
     let template = "heat_template_version: 2018-08-31\nresources:\n  a:\n    type: OS::Nope\n  b:\n    type: OS::Heat::None\n    depends_on: ghost\n";
-    let reply = h.json("POST", "/v1/p/validate", &json!({"template": template})).await;
+    let reply = h
+        .json("POST", "/v1/p/validate", &json!({"template": template}))
+        .await;
     assert_eq!(reply.status, 400);
     let message = reply.fault().1.to_string();
-    let lines: Vec<&str> = message.lines().filter(|l| l.starts_with("template:")).collect();
+    let lines: Vec<&str> = message
+        .lines()
+        .filter(|l| l.starts_with("template:"))
+        .collect();
     assert_eq!(lines.len(), 2, "{message}");
-    assert!(lines.iter().any(|l| l.starts_with("template:4:") && l.contains("OS::Nope")), "{message}");
-    assert!(lines.iter().any(|l| l.starts_with("template:7:") && l.contains("ghost")), "{message}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("template:4:") && l.contains("OS::Nope")),
+        "{message}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("template:7:") && l.contains("ghost")),
+        "{message}"
+    );
 
     let grouped = json!({
         "heat_template_version": "2018-08-31",
@@ -595,15 +926,29 @@ async fn validation_reports_every_error_with_its_position() {
         "resources": {}
     });
     let reply = h
-        .json("POST", "/v1/p/validate", &json!({"template": grouped, "environment": {"parameters": {"len": 2}}}))
+        .json(
+            "POST",
+            "/v1/p/validate",
+            &json!({"template": grouped, "environment": {"parameters": {"len": 2}}}),
+        )
         .await;
     assert_eq!(reply.status, 200, "{:#}", reply.body);
-    assert_eq!(reply.body["ParameterGroups"], json!([{"label": "sizes", "parameters": ["len"]}]));
+    assert_eq!(
+        reply.body["ParameterGroups"],
+        json!([{"label": "sizes", "parameters": ["len"]}])
+    );
     assert_eq!(reply.body["Parameters"]["len"]["Label"], "Length");
-    assert_eq!(reply.body["Parameters"]["len"]["AllowedValues"], json!([1, 2]));
+    assert_eq!(
+        reply.body["Parameters"]["len"]["AllowedValues"],
+        json!([1, 2])
+    );
     assert_eq!(reply.body["Environment"]["parameters"]["len"], 2);
     let reply = h
-        .json("POST", "/v1/p/validate", &json!({"template": grouped, "parameters": {"len": 3}}))
+        .json(
+            "POST",
+            "/v1/p/validate",
+            &json!({"template": grouped, "parameters": {"len": 3}}),
+        )
         .await;
     assert_eq!(reply.status, 400, "a value breaking a constraint");
 }
@@ -622,23 +967,47 @@ async fn resource_types_can_be_filtered_and_wrapped_in_templates() {
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted);
-    let filtered = h.get("/v1/p/resource_types?name=Random&with_description=true").await;
+    let filtered = h
+        .get("/v1/p/resource_types?name=Random&with_description=true")
+        .await;
     let list = filtered.body["resource_types"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["resource_type"], "OS::Heat::RandomString");
-    assert!(list[0]["description"].as_str().is_some_and(|d| !d.is_empty()));
-    let none = h.get("/v1/p/resource_types?support_status=DEPRECATED").await;
+    assert!(
+        list[0]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let none = h
+        .get("/v1/p/resource_types?support_status=DEPRECATED")
+        .await;
     assert_eq!(none.body["resource_types"], json!([]));
-    let cfn = h.get("/v1/p/resource_types/OS::Heat::RandomString/template").await;
+    let cfn = h
+        .get("/v1/p/resource_types/OS::Heat::RandomString/template")
+        .await;
     assert_eq!(cfn.body["HeatTemplateFormatVersion"], "2012-12-12");
-    assert_eq!(cfn.body["Resources"]["RandomString"]["Properties"]["length"], json!({"Ref": "length"}));
-    assert_eq!(cfn.body["Outputs"]["value"]["Value"], json!({"Fn::GetAtt": ["RandomString", "value"]}));
-    let schema = h.get("/v1/p/resource_types/OS::Heat::RandomString?with_description=true").await;
+    assert_eq!(
+        cfn.body["Resources"]["RandomString"]["Properties"]["length"],
+        json!({"Ref": "length"})
+    );
+    assert_eq!(
+        cfn.body["Outputs"]["value"]["Value"],
+        json!({"Fn::GetAtt": ["RandomString", "value"]})
+    );
+    let schema = h
+        .get("/v1/p/resource_types/OS::Heat::RandomString?with_description=true")
+        .await;
     assert!(schema.body["description"].is_string());
     let functions = h
         .get("/v1/p/template_versions/heat_template_version.2018-08-31/functions?with_condition_func=true")
         .await;
-    assert!(functions.body["template_functions"].as_array().unwrap().iter().any(|f| f["functions"] == "not"));
+    assert!(
+        functions.body["template_functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["functions"] == "not")
+    );
 }
 
 /// An authenticator that fails the way it is told to.
@@ -671,11 +1040,18 @@ async fn authentication_failures_are_faults() {
             Arc::new(Refusing(error.clone())),
             ApiSettings::default(),
         );
-        for uri in ["/v1/b/stacks", "/v1/b/stacks/arn:openstack:heat::b:stacks/x/y"] {
+        for uri in [
+            "/v1/b/stacks",
+            "/v1/b/stacks/arn:openstack:heat::b:stacks/x/y",
+        ] {
             let reply = h.get(uri).await;
             assert_eq!(reply.status, status, "{error:?} {uri}");
             assert_eq!(reply.body["code"], json!(status), "a fault");
         }
-        assert_eq!(h.get("/").await.status, 300, "version discovery needs no token");
+        assert_eq!(
+            h.get("/").await.status,
+            300,
+            "version discovery needs no token"
+        );
     }
 }

@@ -77,7 +77,7 @@ impl Volatile {
         // Short values ("None", small numbers) would match inside other text.
         if value.len() >= 8 && !self.subs.iter().any(|(v, _)| v == value) {
             self.subs.push((value.to_string(), placeholder));
-            self.subs.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            self.subs.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         }
     }
 
@@ -228,7 +228,11 @@ impl Replay {
         self.ours.learn(&reply.body);
         let want = self.heat.normalize(&s.response);
         let got = self.ours.normalize(&reply.body);
-        assert_eq!(reply.status, s.status, "{prefix}: status; ours: {:#}", reply.body);
+        assert_eq!(
+            reply.status, s.status,
+            "{prefix}: status; ours: {:#}",
+            reply.body
+        );
         let location = |v: Option<&str>, side: &Volatile| v.map(|l| side.text(l));
         assert_eq!(
             location(reply.header("location"), &self.ours),
@@ -248,7 +252,9 @@ impl Replay {
             .is_some_and(|c| c.starts_with("application/json"));
         assert_eq!(ours_json, heat_json, "{prefix}: Content-Type");
         assert!(
-            reply.header("x-openstack-request-id").is_some_and(|v| v.starts_with("req-")),
+            reply
+                .header("x-openstack-request-id")
+                .is_some_and(|v| v.starts_with("req-")),
             "{prefix}: request id"
         );
         (s, reply, want, got)
@@ -292,7 +298,10 @@ fn sort_outputs(want: &mut Value, got: &mut Value) {
 /// without a position. Both sides keep status and type; our message must name `needle`
 /// and have a position.
 fn positioned_message(want: &mut Value, got: &mut Value, needle: &str) {
-    let ours = got["error"]["message"].as_str().unwrap_or_default().to_string();
+    let ours = got["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(ours.contains(needle), "our message names {needle}: {ours}");
     assert!(
         ours.starts_with("template:") && ours.contains(": error["),
@@ -373,9 +382,14 @@ async fn the_samples_replay_as_heat_answered_them() {
         .iter()
         .map(|e| e["event_time"].as_str().unwrap())
         .collect();
-    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
-    r.check("25", |want, _| no_physical_id_before_create(want)).await;
-    r.check("26", |want, _| no_physical_id_before_create(want)).await;
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+    r.check("25", |want, _| no_physical_id_before_create(want))
+        .await;
+    r.check("26", |want, _| no_physical_id_before_create(want))
+        .await;
     // The event shown is the first of resource tr in the list, as capture.py picks it.
     let event_id = events.body["events"]
         .as_array()
@@ -397,8 +411,14 @@ async fn the_samples_replay_as_heat_answered_them() {
         .await;
     // Heat keeps each event's properties as given; this server keeps a resource's resolved
     // properties (defaults applied), so ours has every given one plus the defaults.
-    let given = want["event"]["resource_properties"].as_object().unwrap().clone();
-    let ours = got["event"]["resource_properties"].as_object().unwrap().clone();
+    let given = want["event"]["resource_properties"]
+        .as_object()
+        .unwrap()
+        .clone();
+    let ours = got["event"]["resource_properties"]
+        .as_object()
+        .unwrap()
+        .clone();
     for (k, v) in &given {
         assert_eq!(ours.get(k), Some(v), "27: property {k}");
     }
@@ -414,17 +434,22 @@ async fn the_samples_replay_as_heat_answered_them() {
         })
         .await;
     }
-    r.check("30", |want, got| positioned_message(want, got, "OS::Nope::Missing"))
+    r.check("30", |want, got| {
+        positioned_message(want, got, "OS::Nope::Missing")
+    })
+    .await;
+    r.check("31", |want, got| positioned_message(want, got, "ghost"))
         .await;
-    r.check("31", |want, got| positioned_message(want, got, "ghost")).await;
     r.check("32", |want, got| {
         let ours = got["error"]["message"].as_str().unwrap().to_string();
         assert!(ours.starts_with("template:1:"), "{ours}");
         want["error"]["message"] = json!(ours);
     })
     .await;
-    r.check("33", |want, got| positioned_message(want, got, "OS::Nope::Missing"))
-        .await;
+    r.check("33", |want, got| {
+        positioned_message(want, got, "OS::Nope::Missing")
+    })
+    .await;
     r.check("34", |_, _| {}).await;
     // The JSON parser's message is serde_json's, not Python's.
     r.check("35", |want, got| {

@@ -26,7 +26,13 @@ impl Drop for Server {
 
 fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_heat-server"))
-        .args(["--listen", "127.0.0.1:0", "--database-url", "memory://", "--data-dir"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            "memory://",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .args(extra)
         .env("HEAT_LOG", "warn")

@@ -88,9 +88,15 @@ async fn a_stopped_engine_leaves_work_in_progress_and_the_next_one_finishes_it()
     assert_eq!(shown.body["stack"]["stack_status"], "CREATE_IN_PROGRESS");
     let before = physical_ids(&second, &path).await;
     let rs = before.iter().find(|(n, _)| n == "rs").unwrap();
-    assert!(!rs.1.is_empty(), "rs was created before the stop: {before:?}");
+    assert!(
+        !rs.1.is_empty(),
+        "rs was created before the stop: {before:?}"
+    );
     let slow = before.iter().find(|(n, _)| n == "slow").unwrap();
-    assert!(!slow.1.is_empty(), "slow's create call was made: {before:?}");
+    assert!(
+        !slow.1.is_empty(),
+        "slow's create call was made: {before:?}"
+    );
     assert_eq!(second.engine.resume_interrupted().await.unwrap(), 1);
     second.settle().await;
     let shown = second.get(&path).await;
@@ -105,7 +111,9 @@ async fn a_stopped_engine_leaves_work_in_progress_and_the_next_one_finishes_it()
         }
     }
     let creates = second
-        .get(&format!("{path}/resources/rs/events?resource_status=CREATE_COMPLETE"))
+        .get(&format!(
+            "{path}/resources/rs/events?resource_status=CREATE_COMPLETE"
+        ))
         .await;
     assert_eq!(
         creates.body["events"].as_array().unwrap().len(),
@@ -120,11 +128,16 @@ async fn a_stopped_engine_leaves_work_in_progress_and_the_next_one_finishes_it()
 async fn an_idle_engine_stops_at_once_and_nothing_is_resumed() {
     let store = Arc::new(MemoryServerStore::new(None));
     let first = on(&store);
-    first.create("p", "quick", &json!({
-        "heat_template_version": "2018-08-31",
-        "resources": {"n": {"type": "OS::Heat::None"}}
-    }))
-    .await;
+    first
+        .create(
+            "p",
+            "quick",
+            &json!({
+                "heat_template_version": "2018-08-31",
+                "resources": {"n": {"type": "OS::Heat::None"}}
+            }),
+        )
+        .await;
     let stopped = first.engine.shutdown(Duration::from_secs(60)).await;
     assert!(stopped.settled);
     assert_eq!(stopped.stopped, 0);

@@ -52,9 +52,7 @@ pub fn template_input(body: &Map<String, Value>) -> Result<TemplateInput, Fault>
         Some(Value::String(text)) => Some(text.clone()),
         Some(doc @ Value::Object(_)) => Some(document_text(doc)),
         Some(_) => {
-            return Err(Fault::bad_request(
-                "The template must be a map or a string",
-            ));
+            return Err(Fault::bad_request("The template must be a map or a string"));
         }
     };
     let files: std::collections::BTreeMap<String, String> = match body.get("files") {
@@ -69,7 +67,11 @@ pub fn template_input(body: &Map<String, Value>) -> Result<TemplateInput, Fault>
                 (k.clone(), text)
             })
             .collect(),
-        Some(_) => return Err(Fault::bad_request("'files' must be a map of names to contents")),
+        Some(_) => {
+            return Err(Fault::bad_request(
+                "'files' must be a map of names to contents",
+            ));
+        }
     };
     let mut environments = Vec::new();
     match body.get("environment") {
@@ -78,7 +80,11 @@ pub fn template_input(body: &Map<String, Value>) -> Result<TemplateInput, Fault>
         Some(Value::String(text)) => environments.push(text.clone()),
         Some(Value::Object(map)) if map.is_empty() => {}
         Some(doc @ Value::Object(_)) => environments.push(document_text(doc)),
-        Some(_) => return Err(Fault::bad_request("The environment must be a map or a string")),
+        Some(_) => {
+            return Err(Fault::bad_request(
+                "The environment must be a map or a string",
+            ));
+        }
     }
     match body.get("environment_files") {
         None | Some(Value::Null) => {}
@@ -206,7 +212,10 @@ mod tests {
     #[tokio::test]
     async fn bodies_are_limited_and_parsed() {
         assert_eq!(read_json(Body::from(""), 10).await.unwrap(), json!({}));
-        assert_eq!(read_json(Body::from("{\"a\":1}"), 10).await.unwrap(), json!({"a": 1}));
+        assert_eq!(
+            read_json(Body::from("{\"a\":1}"), 10).await.unwrap(),
+            json!({"a": 1})
+        );
         let err = read_json(Body::from("{not json"), 100).await.unwrap_err();
         assert_eq!(err.status.as_u16(), 400);
         let err = read_json(Body::from(vec![b' '; 11]), 10).await.unwrap_err();
@@ -224,7 +233,12 @@ mod tests {
             "parameters": {"len": 16}
         })))
         .unwrap();
-        assert!(input.template.unwrap().contains("\"heat_template_version\""));
+        assert!(
+            input
+                .template
+                .unwrap()
+                .contains("\"heat_template_version\"")
+        );
         assert_eq!(input.environments.len(), 2);
         assert_eq!(input.environments[1], "parameters: {a: 1}");
         assert!(input.files["f"].contains("\"x\": 1"));
@@ -239,7 +253,10 @@ mod tests {
         ];
         for body in bad {
             assert_eq!(
-                template_input(&obj(body.clone())).unwrap_err().status.as_u16(),
+                template_input(&obj(body.clone()))
+                    .unwrap_err()
+                    .status
+                    .as_u16(),
                 400,
                 "{body}"
             );
@@ -255,7 +272,10 @@ mod tests {
         }));
         assert_eq!(bool_field(&body, "disable_rollback").unwrap(), Some(false));
         assert_eq!(timeout_field(&body).unwrap(), Some(30));
-        assert_eq!(tags_field(&body).unwrap(), Some(vec!["a".into(), "b".into(), "c".into()]));
+        assert_eq!(
+            tags_field(&body).unwrap(),
+            Some(vec!["a".into(), "b".into(), "c".into()])
+        );
         let body = obj(json!({"timeout_mins": -1, "tags": ["x", 1], "disable_rollback": "meh"}));
         assert_eq!(
             timeout_field(&body).unwrap_err().message,

@@ -95,16 +95,20 @@ impl Fault {
 /// webob's explanation of each status, as Heat's faults carry it.
 pub fn explanation(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        401 => "This server could not verify that you are authorized to access the document \
+        401 => {
+            "This server could not verify that you are authorized to access the document \
                 you requested. Either you supplied the wrong credentials (e.g., bad \
                 password), or your browser does not understand how to supply the credentials \
-                required.",
+                required."
+        }
         403 => "Access was denied to this resource.",
         404 => "The resource could not be found.",
         409 => "There was a conflict when trying to complete your request.",
         413 => "The request is larger than the server is willing or able to process.",
-        500 => "The server has either erred or is incapable of performing the requested \
-                operation.",
+        500 => {
+            "The server has either erred or is incapable of performing the requested \
+                operation."
+        }
         503 => "The server is currently unavailable. Please try again at a later time.",
         _ => {
             "The server could not comply with the request since it is either malformed or \

@@ -42,7 +42,11 @@ pub(super) async fn authenticate(
 /// Turns the router's bare 405 into Heat's fault (or, for `OPTIONS`, a 204), and adds the
 /// request id to every response. The router itself sets the `Allow` header of a URL on
 /// both when it leaves (after this layer).
-pub(super) async fn finish(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+pub(super) async fn finish(
+    State(state): State<ApiState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let mut response = next.run(request).await;
     if response.status() == StatusCode::METHOD_NOT_ALLOWED

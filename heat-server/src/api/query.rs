@@ -181,12 +181,21 @@ mod tests {
 
     #[test]
     fn booleans_and_integers_follow_heat() {
-        for (v, want) in [("true", true), ("Yes", true), ("1", true), ("off", false), ("F", false)] {
+        for (v, want) in [
+            ("true", true),
+            ("Yes", true),
+            ("1", true),
+            ("off", false),
+            ("F", false),
+        ] {
             assert_eq!(parse_bool("show_deleted", v).unwrap(), want, "{v}");
         }
         let err = parse_bool("show_deleted", "maybe").unwrap_err();
         assert_eq!(err.status.as_u16(), 400);
-        assert!(err.message.starts_with("Unrecognized value 'maybe' for 'show_deleted'"));
+        assert!(
+            err.message
+                .starts_with("Unrecognized value 'maybe' for 'show_deleted'")
+        );
         assert_eq!(parse_int("limit", " 5 ").unwrap(), 5);
         assert_eq!(
             parse_int("limit", "five").unwrap_err().message,

@@ -111,7 +111,9 @@ pub(super) async fn show(
         .show_resource(&caller, &stack, &resource, &with_attr)
         .await?;
     let b = base(&state, &headers);
-    Ok(ok(json!({"resource": views::resource(&b, &stack, &detail, true)})))
+    Ok(ok(
+        json!({"resource": views::resource(&b, &stack, &detail, true)}),
+    ))
 }
 
 /// `POST /stacks/{name}/{id}/resources/{resource}/signal`: any JSON (or none).
@@ -188,7 +190,15 @@ pub(super) async fn resource_events(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Fault> {
     let stack = stack(&caller, name, id);
-    events(state, &caller, &headers, stack, Some(resource), raw.as_deref()).await
+    events(
+        state,
+        &caller,
+        &headers,
+        stack,
+        Some(resource),
+        raw.as_deref(),
+    )
+    .await
 }
 
 /// `GET /stacks/{name}/{id}/resources/{resource}/events/{event}`.

@@ -63,7 +63,9 @@ pub(super) async fn create_config(
         .engine
         .create_software_config(&caller, config_args(&body)?)
         .await?;
-    Ok(ok(json!({"software_config": views::software_config(&config, true)})))
+    Ok(ok(
+        json!({"software_config": views::software_config(&config, true)}),
+    ))
 }
 
 /// `GET /software_configs/{id}`.
@@ -73,7 +75,9 @@ pub(super) async fn show_config(
     Path((_tenant, id)): Path<(String, String)>,
 ) -> Result<Response, Fault> {
     let config = state.engine.show_software_config(&caller, &id).await?;
-    Ok(ok(json!({"software_config": views::software_config(&config, true)})))
+    Ok(ok(
+        json!({"software_config": views::software_config(&config, true)}),
+    ))
 }
 
 /// `DELETE /software_configs/{id}`: 204.
@@ -125,7 +129,9 @@ pub(super) async fn create_deployment(
         .engine
         .create_software_deployment(&caller, deployment_args(&body)?)
         .await?;
-    Ok(ok(json!({"software_deployment": views::software_deployment(&deployment)})))
+    Ok(ok(
+        json!({"software_deployment": views::software_deployment(&deployment)}),
+    ))
 }
 
 /// `GET /software_deployments/metadata/{server_id}`.
@@ -134,7 +140,10 @@ pub(super) async fn metadata(
     caller: Caller,
     Path((_tenant, server_id)): Path<(String, String)>,
 ) -> Result<Response, Fault> {
-    let configs = state.engine.deployment_metadata(&caller, &server_id).await?;
+    let configs = state
+        .engine
+        .deployment_metadata(&caller, &server_id)
+        .await?;
     let list: Vec<Value> = configs
         .iter()
         .map(|c| views::software_config(c, true))
@@ -149,7 +158,9 @@ pub(super) async fn show_deployment(
     Path((_tenant, id)): Path<(String, String)>,
 ) -> Result<Response, Fault> {
     let deployment = state.engine.show_software_deployment(&caller, &id).await?;
-    Ok(ok(json!({"software_deployment": views::software_deployment(&deployment)})))
+    Ok(ok(
+        json!({"software_deployment": views::software_deployment(&deployment)}),
+    ))
 }
 
 /// `PUT /software_deployments/{id}`.
@@ -164,7 +175,9 @@ pub(super) async fn update_deployment(
         .engine
         .update_software_deployment(&caller, &id, deployment_args(&body)?)
         .await?;
-    Ok(ok(json!({"software_deployment": views::software_deployment(&deployment)})))
+    Ok(ok(
+        json!({"software_deployment": views::software_deployment(&deployment)}),
+    ))
 }
 
 /// `DELETE /software_deployments/{id}`: 204.
@@ -173,6 +186,9 @@ pub(super) async fn delete_deployment(
     caller: Caller,
     Path((_tenant, id)): Path<(String, String)>,
 ) -> Result<Response, Fault> {
-    state.engine.delete_software_deployment(&caller, &id).await?;
+    state
+        .engine
+        .delete_software_deployment(&caller, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

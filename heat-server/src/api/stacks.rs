@@ -208,9 +208,10 @@ fn create_args(body: &Map<String, Value>, adopt: bool) -> Result<CreateArgs, Fau
                 "adopt_stack_data is not allowed in a preview",
             ));
         }
-        Some(Value::String(text)) => Some(serde_json::from_str(text).map_err(|e| {
-            Fault::bad_request(format!("Invalid adopt data: {e}"))
-        })?),
+        Some(Value::String(text)) => Some(
+            serde_json::from_str(text)
+                .map_err(|e| Fault::bad_request(format!("Invalid adopt data: {e}")))?,
+        ),
         Some(data @ Value::Object(_)) => Some(data.clone()),
         Some(_) => return Err(Fault::bad_request("Invalid adopt data: not a map")),
     };
@@ -673,16 +674,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(adopt.adopt_data, Some(json!({"resources": {}})));
-        assert!(create_args(
-            &body(json!({"stack_name": "s", "adopt_stack_data": "{bad"})),
-            true
-        )
-        .is_err());
-        assert!(create_args(
-            &body(json!({"stack_name": "s", "template": "t", "adopt_stack_data": {}})),
-            false
-        )
-        .is_err());
+        assert!(
+            create_args(
+                &body(json!({"stack_name": "s", "adopt_stack_data": "{bad"})),
+                true
+            )
+            .is_err()
+        );
+        assert!(
+            create_args(
+                &body(json!({"stack_name": "s", "template": "t", "adopt_stack_data": {}})),
+                false
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -720,7 +725,9 @@ mod tests {
             "Multiple actions specified"
         );
         assert_eq!(
-            action_of(&body(json!({"explode": null}))).unwrap_err().message,
+            action_of(&body(json!({"explode": null})))
+                .unwrap_err()
+                .message,
             "Invalid action explode"
         );
     }

@@ -97,7 +97,11 @@ pub(super) async fn type_template(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Fault> {
     let q = Query::parse(raw.as_deref());
-    let hot = match q.first("template_type").map(str::to_ascii_lowercase).as_deref() {
+    let hot = match q
+        .first("template_type")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("cfn") => false,
         Some("hot") => true,
         Some(other) => {

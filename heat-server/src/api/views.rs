@@ -60,7 +60,11 @@ impl Base {
 
     /// `.../resources/{name}` of a stack.
     pub fn resource(&self, stack: &StackIdentity, resource: &str) -> String {
-        format!("{}/resources/{}", self.stack(stack), encode_segment(resource))
+        format!(
+            "{}/resources/{}",
+            self.stack(stack),
+            encode_segment(resource)
+        )
     }
 }
 
@@ -82,7 +86,10 @@ fn identity_of(record: &StackRecord) -> StackIdentity {
 
 /// Heat's `updated_time`: none until the stack is changed after its create.
 fn updated_time(record: &StackRecord) -> Value {
-    if matches!(record.state.action, Action::Create | Action::Adopt | Action::Init) {
+    if matches!(
+        record.state.action,
+        Action::Create | Action::Adopt | Action::Init
+    ) {
         Value::Null
     } else {
         time(record.updated_at)
@@ -167,11 +174,20 @@ pub fn stack_detail(base: &Base, detail: &StackDetail) -> Value {
         record.deleted_at.map_or(Value::Null, time),
     );
     out.insert("notification_topics".to_string(), json!([]));
-    out.insert("parameters".to_string(), parameters_json(&detail.parameters));
+    out.insert(
+        "parameters".to_string(),
+        parameters_json(&detail.parameters),
+    );
     out.insert("description".to_string(), json!(record.description));
-    out.insert("template_description".to_string(), json!(record.description));
+    out.insert(
+        "template_description".to_string(),
+        json!(record.description),
+    );
     out.insert("capabilities".to_string(), json!([]));
-    out.insert("disable_rollback".to_string(), json!(record.disable_rollback));
+    out.insert(
+        "disable_rollback".to_string(),
+        json!(record.disable_rollback),
+    );
     out.insert("timeout_mins".to_string(), json!(record.timeout_mins));
     out.insert("stack_owner".to_string(), json!(record.user));
     out.insert("parent".to_string(), json!(record.parent));
@@ -311,7 +327,10 @@ pub fn preview_resource(stack: &StackIdentity, r: &PreviewResource) -> Value {
     out.insert("required_by".to_string(), json!(r.required_by));
     out.insert("description".to_string(), json!(r.description));
     out.insert("metadata".to_string(), r.metadata.clone());
-    out.insert("attributes".to_string(), Value::Object(r.attributes.clone()));
+    out.insert(
+        "attributes".to_string(),
+        Value::Object(r.attributes.clone()),
+    );
     if let Some(p) = &r.properties {
         out.insert("properties".to_string(), Value::Object(p.clone()));
     }
@@ -328,7 +347,10 @@ pub fn stack_preview(base: &Base, p: &StackPreview) -> Value {
     let mut out = Map::new();
     out.insert("stack_name".to_string(), json!(p.name));
     out.insert("id".to_string(), json!("None"));
-    out.insert("links".to_string(), json!([link(base.stack(&stack), "self")]));
+    out.insert(
+        "links".to_string(),
+        json!([link(base.stack(&stack), "self")]),
+    );
     out.insert("creation_time".to_string(), time(p.created_at));
     out.insert("updated_time".to_string(), Value::Null);
     out.insert("deletion_time".to_string(), Value::Null);

@@ -323,7 +323,11 @@ impl ResourceProvider for Gated {
         self.inner.check_resume(ctx, physical_id).await
     }
 
-    async fn check(&self, ctx: &ResourceContext<'_>, physical_id: &str) -> Result<(), ProviderError> {
+    async fn check(
+        &self,
+        ctx: &ResourceContext<'_>,
+        physical_id: &str,
+    ) -> Result<(), ProviderError> {
         let _pass = self.gate.enter().await;
         self.inner.check(ctx, physical_id).await
     }

@@ -186,13 +186,21 @@ mod tests {
                 400,
                 "NotSupported",
             ),
-            (EngineError::NotFound("The Stack (x)".into()), 404, "EntityNotFound"),
+            (
+                EngineError::NotFound("The Stack (x)".into()),
+                404,
+                "EntityNotFound",
+            ),
             (
                 EngineError::Store(StoreError::Backend("disk full".into())),
                 500,
                 "InternalError",
             ),
-            (EngineError::Invalid(Vec::new()), 400, "StackValidationFailed"),
+            (
+                EngineError::Invalid(Vec::new()),
+                400,
+                "StackValidationFailed",
+            ),
         ];
         for (error, status, kind) in cases {
             let mapped = EngineApiError::from_engine(error, "web");

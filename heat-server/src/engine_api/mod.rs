@@ -532,8 +532,7 @@ pub trait EngineApi: Send + Sync {
     ) -> Result<Value, EngineApiError>;
 
     /// A template wrapping one resource of the type (`hot` or CloudFormation).
-    async fn generate_template(&self, type_name: &str, hot: bool)
-    -> Result<Value, EngineApiError>;
+    async fn generate_template(&self, type_name: &str, hot: bool) -> Result<Value, EngineApiError>;
 
     /// The template versions.
     async fn template_versions(&self) -> Result<Vec<TemplateVersion>, EngineApiError>;

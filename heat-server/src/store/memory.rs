@@ -308,7 +308,7 @@ impl ServerStore for MemoryServerStore {
             .cloned()
             .collect();
         // Oldest first (stable: equal times keep the order they were stored in).
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        out.sort_by_key(|d| d.created_at);
         Ok(out)
     }
 
@@ -410,12 +410,18 @@ mod tests {
             show_nested: true,
             ..query()
         };
-        assert_eq!(ids(&select_stacks(sample(), &all).unwrap()), ["d", "c", "b", "a"]);
+        assert_eq!(
+            ids(&select_stacks(sample(), &all).unwrap()),
+            ["d", "c", "b", "a"]
+        );
         let global = StackQuery {
             project: None,
             ..query()
         };
-        assert_eq!(ids(&select_stacks(sample(), &global).unwrap()), ["b", "e", "a"]);
+        assert_eq!(
+            ids(&select_stacks(sample(), &global).unwrap()),
+            ["b", "e", "a"]
+        );
     }
 
     #[test]
@@ -467,7 +473,10 @@ mod tests {
         assert_eq!(q(|q| q.tags_any = vec!["x".into(), "z".into()]), ["a"]);
         assert_eq!(q(|q| q.not_tags = vec!["x".into(), "y".into()]), ["b"]);
         assert_eq!(q(|q| q.not_tags_any = vec!["x".into()]), ["b"]);
-        assert_eq!(q(|q| q.not_tags_any = vec!["y".into()]), Vec::<String>::new());
+        assert_eq!(
+            q(|q| q.not_tags_any = vec!["y".into()]),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -543,15 +552,27 @@ mod tests {
             options: json!({}),
             created_at: Duration::from_secs(at),
         };
-        store.put_software_config(&config("c1", "p1", 1)).await.unwrap();
-        store.put_software_config(&config("c2", "p1", 2)).await.unwrap();
-        store.put_software_config(&config("c3", "p2", 3)).await.unwrap();
+        store
+            .put_software_config(&config("c1", "p1", 1))
+            .await
+            .unwrap();
+        store
+            .put_software_config(&config("c2", "p1", 2))
+            .await
+            .unwrap();
+        store
+            .put_software_config(&config("c3", "p2", 3))
+            .await
+            .unwrap();
         let listed = store.software_configs("p1", None, None).await.unwrap();
         assert_eq!(
             listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
             ["c2", "c1"]
         );
-        let after = store.software_configs("p1", Some("c2"), Some(5)).await.unwrap();
+        let after = store
+            .software_configs("p1", Some("c2"), Some(5))
+            .await
+            .unwrap();
         assert_eq!(after.len(), 1);
         assert!(store.software_config("p2", "c1").await.unwrap().is_none());
         assert!(!store.delete_software_config("p2", "c1").await.unwrap());
@@ -577,7 +598,13 @@ mod tests {
         let deps = store.software_deployments("p1", Some("srv")).await.unwrap();
         assert_eq!(deps.len(), 1);
         assert_eq!(deps[0].status, "FAILED");
-        assert!(store.software_deployments("p1", Some("other")).await.unwrap().is_empty());
+        assert!(
+            store
+                .software_deployments("p1", Some("other"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(store.delete_software_deployment("p1", "d1").await.unwrap());
 
         let mut service = ServiceRecord {

@@ -28,9 +28,7 @@ pub enum OpenError {
         backend: &'static str,
     },
     /// The URL names no database this server knows.
-    #[error(
-        "'{0}' is not a database URL: use sqlite://PATH, postgres://USER@HOST/DB or memory://"
-    )]
+    #[error("'{0}' is not a database URL: use sqlite://PATH, postgres://USER@HOST/DB or memory://")]
     UnknownScheme(String),
 }
 
@@ -81,13 +79,19 @@ mod tests {
         let options = StoreOptions::default();
         assert!(open("memory://", &options).await.is_ok());
         let err = open("sqlite:///tmp/x.db", &options).await.err().unwrap();
-        assert!(err.to_string().contains("SQLite store is not built yet"), "{err}");
+        assert!(
+            err.to_string().contains("SQLite store is not built yet"),
+            "{err}"
+        );
         let err = open("postgres://heat:secret@db/heat", &options)
             .await
             .err()
             .unwrap();
         let text = err.to_string();
-        assert!(text.contains("PostgreSQL") && !text.contains("secret"), "{text}");
+        assert!(
+            text.contains("PostgreSQL") && !text.contains("secret"),
+            "{text}"
+        );
         assert!(matches!(
             open("mysql://x", &options).await,
             Err(OpenError::UnknownScheme(_))
@@ -100,7 +104,10 @@ mod tests {
             redacted("postgres://heat:pw@db:5432/heat"),
             "postgres://heat:***@db:5432/heat"
         );
-        assert_eq!(redacted("postgres://heat@db/heat"), "postgres://heat@db/heat");
+        assert_eq!(
+            redacted("postgres://heat@db/heat"),
+            "postgres://heat@db/heat"
+        );
         assert_eq!(redacted("sqlite:///a/b.db"), "sqlite:///a/b.db");
     }
 }

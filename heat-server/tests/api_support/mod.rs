@@ -82,7 +82,11 @@ impl Reply {
 impl Harness {
     /// Heat's defaults.
     pub fn new() -> Harness {
-        Harness::with(EngineOptions::default(), Arc::new(NoAuth), ApiSettings::default())
+        Harness::with(
+            EngineOptions::default(),
+            Arc::new(NoAuth),
+            ApiSettings::default(),
+        )
     }
 
     /// With these engine options.

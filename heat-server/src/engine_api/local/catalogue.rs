@@ -503,8 +503,7 @@ mod tests {
         let by_alias = template_functions("heat_template_version.rocky", false).unwrap();
         assert_eq!(by_date, by_alias);
         assert!(by_date.iter().any(|(f, _)| f == "get_attr"));
-        let with_conditions =
-            template_functions("heat_template_version.2018-08-31", true).unwrap();
+        let with_conditions = template_functions("heat_template_version.2018-08-31", true).unwrap();
         assert!(with_conditions.iter().any(|(f, _)| f == "equals"));
         let err = template_functions("heat_template_version.1999-01-01", false).unwrap_err();
         assert_eq!((err.status(), err.kind()), (404, "NotFound"));

@@ -292,7 +292,12 @@ fn resource_override_json(r: &ResourceOverride) -> Value {
     if !r.restricted_actions.is_empty() {
         out.insert(
             "restricted_actions".to_string(),
-            one_or_many(r.restricted_actions.iter().map(|a| a.value.name()).collect()),
+            one_or_many(
+                r.restricted_actions
+                    .iter()
+                    .map(|a| a.value.name())
+                    .collect(),
+            ),
         );
     }
     for nested in &r.nested {
@@ -324,7 +329,10 @@ pub(super) fn environment_json(
     };
     let mut parameters = Map::new();
     for p in &env.parameters {
-        parameters.insert(p.name.value.clone(), shown(&p.name.value, p.value.to_json()));
+        parameters.insert(
+            p.name.value.clone(),
+            shown(&p.name.value, p.value.to_json()),
+        );
     }
     for (name, text) in user {
         let ty = template.and_then(|t| t.parameter(name)).map(|p| &p.ty);
@@ -332,7 +340,10 @@ pub(super) fn environment_json(
     }
     let mut defaults = Map::new();
     for p in &env.parameter_defaults {
-        defaults.insert(p.name.value.clone(), shown(&p.name.value, p.value.to_json()));
+        defaults.insert(
+            p.name.value.clone(),
+            shown(&p.name.value, p.value.to_json()),
+        );
     }
     let sinks: Vec<Value> = env
         .event_sinks
@@ -404,7 +415,11 @@ mod tests {
             (json!(16), Some(ParameterType::Number), "16"),
             (json!(1.5), None, "1.5"),
             (json!(true), None, "true"),
-            (json!(["a", "b", 3]), Some(ParameterType::CommaDelimitedList), "a,b,3"),
+            (
+                json!(["a", "b", 3]),
+                Some(ParameterType::CommaDelimitedList),
+                "a,b,3",
+            ),
             (json!(["a"]), Some(ParameterType::Json), "[\"a\"]"),
             (json!({"k": 1}), None, "{\"k\":1}"),
             (Value::Null, None, ""),

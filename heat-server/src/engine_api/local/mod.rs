@@ -490,11 +490,7 @@ impl EngineApi for LocalEngine {
         catalogue::resource_schema(self, type_name, with_description)
     }
 
-    async fn generate_template(
-        &self,
-        type_name: &str,
-        hot: bool,
-    ) -> Result<Value, EngineApiError> {
+    async fn generate_template(&self, type_name: &str, hot: bool) -> Result<Value, EngineApiError> {
         catalogue::generate_template(self, type_name, hot)
     }
 

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use heat_core::engine::ChangeAction;
 use heat_core::engine::registry::ProviderRegistry;
 use heat_core::engine::schema::{self, PropertySchema, PropertyType};
 use heat_core::engine::store::StackDefinition;
-use heat_core::engine::ChangeAction;
 use heat_core::eval::{
     EvalContext, ParameterValues, PseudoParams, StaticResources, TemplateConditions,
     condition_enabled, evaluate_nullable,
@@ -17,13 +17,13 @@ use heat_core::parameters::BindMode;
 use heat_core::template::{Expr, Template};
 use serde_json::{Map, Value};
 
+use super::LocalEngine;
 use super::inputs::{
     Checked, check_definition, check_stack_name, check_template_size, parameter_texts,
     shown_parameters,
 };
 use super::resources::{Current, attribute_names, attributes, creation_times};
 use super::stacks::{NO_DESCRIPTION, update_request};
-use super::LocalEngine;
 use crate::auth::RequestContext;
 use crate::engine_api::error::diagnostics_message;
 use crate::engine_api::{
@@ -200,8 +200,8 @@ pub(super) async fn create_preview(
         parameters,
     };
     let registry = engine.engine.registry();
-    let checked = check_definition(registry, limits, &definition, BindMode::Create, &[])
-        .map_err(|d| {
+    let checked =
+        check_definition(registry, limits, &definition, BindMode::Create, &[]).map_err(|d| {
             EngineApiError::bad_request("StackValidationFailed", diagnostics_message(&d))
         })?;
     let t = &checked.template;
@@ -321,7 +321,10 @@ pub(super) async fn update_preview(
         return Err(EngineApiError::not_supported(format!(
             "The update would fail at resource {}: {}",
             refused.name,
-            refused.cause.as_deref().unwrap_or("the change is not allowed")
+            refused
+                .cause
+                .as_deref()
+                .unwrap_or("the change is not allowed")
         )));
     }
     let limits = &engine.engine.config().limits;
@@ -375,7 +378,10 @@ pub(super) async fn update_preview(
                     &template,
                     &change.name,
                     &change.resource_type,
-                    new_dependents.get(&change.name).cloned().unwrap_or_default(),
+                    new_dependents
+                        .get(&change.name)
+                        .cloned()
+                        .unwrap_or_default(),
                 ),
             };
             entries.push(entry);

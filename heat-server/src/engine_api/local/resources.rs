@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use heat_core::engine::EngineError;
 use heat_core::engine::provider::ResourceContext;
 use heat_core::engine::state::{Action, Status};
 use heat_core::engine::store::{
     EventRecord, ResourceRecord, STACK_EVENT_TYPE, StackRecord, current_record, replaced_ids,
 };
-use heat_core::engine::EngineError;
 use serde_json::{Map, Value};
 
 use super::LocalEngine;
@@ -36,7 +36,7 @@ impl Current {
             .into_iter()
             .filter_map(|n| current_record(all, &replaced, n).cloned())
             .collect();
-        records.sort_by(|a, b| b.id.cmp(&a.id));
+        records.sort_by_key(|r| std::cmp::Reverse(r.id));
         let names_by_id = all.iter().map(|r| (r.id, r.name.clone())).collect();
         Current {
             records,
@@ -251,9 +251,7 @@ pub(super) async fn signal(
 fn event_matches(event: &EventRecord, filters: &[(String, Vec<String>)]) -> bool {
     filters.iter().all(|(field, values)| {
         values.iter().any(|v| match field.as_str() {
-            "resource_status" => {
-                v == event.state.status.as_str() || *v == event.state.to_string()
-            }
+            "resource_status" => v == event.state.status.as_str() || *v == event.state.to_string(),
             "resource_action" => v == event.state.action.as_str(),
             "resource_name" => *v == event.resource_name,
             "resource_type" => *v == event.resource_type,
@@ -431,7 +429,10 @@ mod tests {
             descending: true,
             ..EventQuery::default()
         };
-        assert_eq!(ids(&select_events(sample(), &newest_first).unwrap()), [4, 3, 2, 1]);
+        assert_eq!(
+            ids(&select_events(sample(), &newest_first).unwrap()),
+            [4, 3, 2, 1]
+        );
         let paged = EventQuery {
             limit: Some(2),
             marker: Some("1".into()),
@@ -448,7 +449,10 @@ mod tests {
             sort_keys: vec!["resource_name".into()],
             ..EventQuery::default()
         };
-        assert_eq!(ids(&select_events(sample(), &by_name).unwrap()), [1, 3, 2, 4]);
+        assert_eq!(
+            ids(&select_events(sample(), &by_name).unwrap()),
+            [1, 3, 2, 4]
+        );
         let bad = EventQuery {
             sort_keys: vec!["colour".into()],
             ..EventQuery::default()
@@ -464,7 +468,12 @@ mod tests {
     #[test]
     fn creation_time_is_the_latest_create() {
         let mut events = sample();
-        events.push(event(5, "a", State::new(Action::Create, Status::InProgress), 30));
+        events.push(event(
+            5,
+            "a",
+            State::new(Action::Create, Status::InProgress),
+            30,
+        ));
         let times = creation_times(&events);
         assert_eq!(times["a"], Duration::from_secs(30));
         assert_eq!(times["b"], Duration::from_secs(10));

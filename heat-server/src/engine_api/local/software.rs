@@ -108,7 +108,11 @@ pub(super) async fn delete_config(
     ctx: &RequestContext,
     id: &str,
 ) -> Result<(), EngineApiError> {
-    if engine.store.delete_software_config(&ctx.project_id, id).await? {
+    if engine
+        .store
+        .delete_software_config(&ctx.project_id, id)
+        .await?
+    {
         Ok(())
     } else {
         Err(config_not_found(id))

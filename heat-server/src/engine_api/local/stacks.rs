@@ -2,8 +2,8 @@
 //! delete, abandon and export, actions, and the stored template, environment and outputs.
 
 use heat_core::engine::store::StackRecord;
-use heat_core::engine::{CreateRequest, OutputValue, StoreError, UpdateRequest};
 use heat_core::engine::store::replaced_ids;
+use heat_core::engine::{CreateRequest, OutputValue, StoreError, UpdateRequest};
 use serde_json::{Map, Value, json};
 
 use super::LocalEngine;
@@ -110,12 +110,7 @@ pub(super) async fn show(
 ) -> Result<StackDetail, EngineApiError> {
     let record = engine.stack_of(ctx, stack, true).await?;
     let checked = bind_stored(&record, &engine.engine.config().limits);
-    let parameters = shown_parameters(
-        &record.name,
-        &record.id,
-        &record.project,
-        checked.as_ref(),
-    );
+    let parameters = shown_parameters(&record.name, &record.id, &record.project, checked.as_ref());
     let outputs = if record.deleted || !resolve_outputs {
         None
     } else {
@@ -174,7 +169,9 @@ pub(super) async fn create(
     let mut input = args.input;
     if let Some(adopt) = &args.adopt_data {
         if !engine.options.enable_stack_adopt {
-            return Err(EngineApiError::not_supported("Stack Adopt is not supported."));
+            return Err(EngineApiError::not_supported(
+                "Stack Adopt is not supported.",
+            ));
         }
         if input.template.is_none() {
             input.template = adopt.get("template").map(json_text);
@@ -249,11 +246,7 @@ pub(super) fn update_request(
             "No template specified",
         ));
     }
-    let types_from = args
-        .input
-        .template
-        .as_deref()
-        .unwrap_or(&record.template);
+    let types_from = args.input.template.as_deref().unwrap_or(&record.template);
     let parameters = parameter_texts(
         &args.input.parameters,
         Some(types_from),
@@ -429,10 +422,7 @@ pub(super) async fn environment(
     stack: &StackIdentity,
 ) -> Result<Value, EngineApiError> {
     let record = engine.stack_of(ctx, stack, false).await?;
-    Ok(stored_environment(
-        &record,
-        &engine.engine.config().limits,
-    ))
+    Ok(stored_environment(&record, &engine.engine.config().limits))
 }
 
 pub(super) async fn list_outputs(
@@ -441,8 +431,8 @@ pub(super) async fn list_outputs(
     stack: &StackIdentity,
 ) -> Result<Vec<OutputDetail>, EngineApiError> {
     let record = engine.stack_of(ctx, stack, false).await?;
-    let template = heat_core::template::parse(&record.template, &engine.engine.config().limits)
-        .template;
+    let template =
+        heat_core::template::parse(&record.template, &engine.engine.config().limits).template;
     Ok(template
         .map(|t| {
             t.outputs
