@@ -230,7 +230,11 @@ impl LocalEngine {
     /// most `timeout`) and have their results recorded; no new call starts; then the
     /// operations are stopped, leaving their stacks `*_IN_PROGRESS` for the next start.
     pub async fn shutdown(&self, timeout: Duration) -> Shutdown {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let now = tokio::time::Instant::now();
+        // A timeout too large to add is as good as a year.
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
         let mut settled = self.gate.close_and_drain(timeout).await;
         if settled {
             // The engines record what the last calls returned: wait until the store has
