@@ -4,3 +4,11 @@
 
 pub mod auth;
 pub mod store;
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod engine_api;
+pub mod error;
+pub mod random;
+pub mod server;

@@ -11,6 +11,11 @@ use async_trait::async_trait;
 use heat_core::engine::store::{StackRecord, Store, StoreError};
 use serde_json::Value;
 
+pub mod memory;
+mod open;
+
+pub use open::{OpenError, StoreOptions, open, redacted};
+
 /// Which stacks a listing returns, in which order, and which page (Heat's `GET /stacks`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StackQuery {
