@@ -14,6 +14,7 @@ mod info;
 mod middleware;
 pub mod query;
 mod resources;
+mod snapshots;
 mod software;
 mod stacks;
 mod templates;
@@ -149,7 +150,23 @@ pub fn router(state: ApiState) -> Router {
         )
         .route(
             "/v1/{tenant}/stacks/{stack_name}/{stack_id}/resources/{resource_name}",
-            get(resources::show),
+            get(resources::show).patch(snapshots::mark_unhealthy),
+        )
+        .route(
+            "/v1/{tenant}/stacks/{stack_name}/{stack_id}/resources/{resource_name}/metadata",
+            get(snapshots::metadata),
+        )
+        .route(
+            "/v1/{tenant}/stacks/{stack_name}/{stack_id}/snapshots",
+            get(snapshots::list).post(snapshots::create),
+        )
+        .route(
+            "/v1/{tenant}/stacks/{stack_name}/{stack_id}/snapshots/{snapshot_id}",
+            get(snapshots::show).delete(snapshots::delete),
+        )
+        .route(
+            "/v1/{tenant}/stacks/{stack_name}/{stack_id}/snapshots/{snapshot_id}/restore",
+            post(snapshots::restore),
         )
         .route(
             "/v1/{tenant}/stacks/{stack_name}/{stack_id}/resources/{resource_name}/signal",

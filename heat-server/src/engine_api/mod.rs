@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use heat_core::engine::store::{EventRecord, ResourceRecord, StackRecord};
+use heat_core::engine::store::{EventRecord, ResourceRecord, SnapshotRecord, StackRecord};
 use serde_json::{Map, Value};
 
 use crate::auth::RequestContext;
@@ -202,6 +202,15 @@ pub struct PreviewResource {
     pub attributes: Map<String, Value>,
     /// Resolved properties (create preview only).
     pub properties: Option<Map<String, Value>>,
+}
+
+/// A snapshot as the API shows it: the record and the stack it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotView {
+    /// The snapshot.
+    pub record: SnapshotRecord,
+    /// The stack's record when it was shown.
+    pub stack: Arc<StackRecord>,
 }
 
 /// A create preview (`POST /stacks/preview`).
@@ -482,6 +491,65 @@ pub trait EngineApi: Send + Sync {
         resource: &str,
         with_attr: &[String],
     ) -> Result<ResourceDetail, EngineApiError>;
+
+    /// A resource's metadata (`{}` when it has none).
+    async fn resource_metadata(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        resource: &str,
+    ) -> Result<Value, EngineApiError>;
+
+    /// Marks a resource unhealthy (`CHECK_FAILED`, replaced at the next update) or healthy
+    /// again.
+    async fn mark_unhealthy(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        resource: &str,
+        unhealthy: bool,
+        reason: &str,
+    ) -> Result<(), EngineApiError>;
+
+    /// Starts a snapshot of the stack; the record as it starts (`IN_PROGRESS`).
+    async fn snapshot_stack(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        name: Option<String>,
+    ) -> Result<SnapshotView, EngineApiError>;
+
+    /// The stack's snapshots, oldest first.
+    async fn list_snapshots(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+    ) -> Result<Vec<SnapshotView>, EngineApiError>;
+
+    /// One snapshot of the stack.
+    async fn show_snapshot(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        snapshot_id: &str,
+    ) -> Result<SnapshotView, EngineApiError>;
+
+    /// Deletes a snapshot of the stack.
+    async fn delete_snapshot(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        snapshot_id: &str,
+    ) -> Result<(), EngineApiError>;
+
+    /// Starts restoring the stack from one of its snapshots; the work goes on after the
+    /// answer.
+    async fn restore_snapshot(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        snapshot_id: &str,
+    ) -> Result<(), EngineApiError>;
 
     /// Delivers a signal to a resource.
     async fn signal_resource(

@@ -6,6 +6,7 @@ mod catalogue;
 mod inputs;
 mod preview;
 mod resources;
+mod snapshots;
 mod software;
 mod stacks;
 
@@ -22,9 +23,9 @@ use tokio::task::JoinSet;
 use super::drain::{CountingStore, Gate, gate_registry};
 use super::{
     CreateArgs, DeploymentArgs, EngineApi, EngineApiError, EventDetail, EventQuery, OutputDetail,
-    ResourceDetail, ResourceQuery, ServiceStatus, SoftwareConfigArgs, StackAction, StackDetail,
-    StackIdentity, StackPreview, TemplateVersion, TypeFilter, UpdateArgs, UpdatePreview,
-    ValidateArgs, Validation,
+    ResourceDetail, ResourceQuery, ServiceStatus, SnapshotView, SoftwareConfigArgs, StackAction,
+    StackDetail, StackIdentity, StackPreview, TemplateVersion, TypeFilter, UpdateArgs,
+    UpdatePreview, ValidateArgs, Validation,
 };
 use crate::auth::RequestContext;
 use crate::random::uuid4;
@@ -440,6 +441,70 @@ impl EngineApi for LocalEngine {
         with_attr: &[String],
     ) -> Result<ResourceDetail, EngineApiError> {
         resources::show(self, ctx, stack, resource, with_attr).await
+    }
+
+    async fn resource_metadata(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        resource: &str,
+    ) -> Result<Value, EngineApiError> {
+        snapshots::metadata(self, ctx, stack, resource).await
+    }
+
+    async fn mark_unhealthy(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        resource: &str,
+        unhealthy: bool,
+        reason: &str,
+    ) -> Result<(), EngineApiError> {
+        snapshots::mark_unhealthy(self, ctx, stack, resource, unhealthy, reason).await
+    }
+
+    async fn snapshot_stack(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        name: Option<String>,
+    ) -> Result<SnapshotView, EngineApiError> {
+        snapshots::take(self, ctx, stack, name).await
+    }
+
+    async fn list_snapshots(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+    ) -> Result<Vec<SnapshotView>, EngineApiError> {
+        snapshots::list(self, ctx, stack).await
+    }
+
+    async fn show_snapshot(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        snapshot_id: &str,
+    ) -> Result<SnapshotView, EngineApiError> {
+        snapshots::show(self, ctx, stack, snapshot_id).await
+    }
+
+    async fn delete_snapshot(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        snapshot_id: &str,
+    ) -> Result<(), EngineApiError> {
+        snapshots::delete(self, ctx, stack, snapshot_id).await
+    }
+
+    async fn restore_snapshot(
+        &self,
+        ctx: &RequestContext,
+        stack: &StackIdentity,
+        snapshot_id: &str,
+    ) -> Result<(), EngineApiError> {
+        snapshots::restore(self, ctx, stack, snapshot_id).await
     }
 
     async fn signal_resource(
