@@ -86,6 +86,7 @@ impl Backend for PostgresBackend {
         Dialect {
             name: "PostgreSQL",
             event_ids: EventIds::Sequence,
+            batch: &super::sql::POSTGRES_BATCH,
         }
     }
 

@@ -479,7 +479,9 @@ pub async fn records_round_trip_field_for_field(db: &dyn Database) {
     let keys: Vec<&String> = got[0].properties.keys().collect();
     assert_eq!(
         keys,
-        ["zeta", "alpha", "name", "big", "neg", "float", "empty"]
+        [
+            "zeta", "alpha", "name", "big", "neg", "float", "floats", "empty"
+        ]
     );
     let got = store.resources("s-live").await.unwrap();
     assert_eq!(*got[0], plain);

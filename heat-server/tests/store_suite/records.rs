@@ -113,6 +113,7 @@ pub fn full_resource(id: u64, stack_id: &str, name: &str) -> ResourceRecord {
         "big": 9_007_199_254_740_993_u64,
         "neg": -42,
         "float": 0.1,
+        "floats": [1.947_700_395_895_161_8e-169, -1.490_143_767_845_386_2e129, 0.300_000_000_000_000_04],
         "empty": {},
     });
     r.properties = properties.as_object().cloned().unwrap_or_default();

@@ -7,8 +7,9 @@
 //!   project has fails it with [`StoreError::DuplicateStackName`] (the partial unique index
 //!   `stacks_live_name`; the batch's own soft deletes free names in batch order). When a
 //!   batch has both problems, the one that comes first in the batch is reported;
-//! - resources: the last change of each record id wins (put or remove), written with
-//!   multi-row statements; every put raises the resource id counter to at least its id;
+//! - resources: the last change of each record id wins (put or remove), written with one
+//!   statement each way (the rows as one JSON array, see [`BatchStatements`]); every put
+//!   raises the resource id counter to at least its id;
 //! - events get ids from the database, increasing in batch order; beyond the per-stack
 //!   limit the oldest are purged (down to the limit minus 200, Heat's purge batch), and a
 //!   batch's new events that would be purged at once are not written at all.
@@ -19,13 +20,10 @@ use std::sync::Arc;
 use heat_core::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, StoreError};
 
 use super::codec::{backend, signed};
-use super::conn::{
-    Arg, ChunkStatements, Conn, Dialect, EventIds, Row, Stmt, chunk_sizes, placeholder_list,
-    placeholders,
-};
+use super::conn::{Conn, Dialect, EventIds, Row, Stmt};
 use super::rows::{
-    EVENT_COLUMN_COUNT, EVENT_COLUMNS, RESOURCE_COLUMN_COUNT, RESOURCE_COLUMNS, push_event_args,
-    push_resource_args, snapshot_args, snapshot_columns, stack_args, stack_columns,
+    JsonRows, event_columns, push_event_json, push_resource_json, resource_columns, snapshot_args,
+    snapshot_columns, stack_args, stack_columns,
 };
 
 /// Heat's `event_purge_batch_size`: how far below the limit a purge goes.
@@ -69,10 +67,10 @@ const NEXT_EVENT_IDS_COUNTER: Stmt =
 const NEXT_EVENT_IDS_SEQUENCE: Stmt =
     Stmt::fixed("SELECT nextval('events_id_seq') FROM generate_series(1, $1)");
 
-fn upsert_resources_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO resources ({RESOURCE_COLUMNS}) VALUES {} \
-         ON CONFLICT (id) DO UPDATE SET stack_id = excluded.stack_id, name = excluded.name, \
+/// `SET` of the resource upsert (every column but the id).
+macro_rules! resource_updates {
+    () => {
+        "stack_id = excluded.stack_id, name = excluded.name, \
          resource_type = excluded.resource_type, physical_id = excluded.physical_id, \
          action = excluded.action, status = excluded.status, \
          status_reason = excluded.status_reason, properties = excluded.properties, \
@@ -80,64 +78,113 @@ fn upsert_resources_sql(rows: usize) -> String {
          idempotency_token = excluded.idempotency_token, replaces = excluded.replaces, \
          deletion_policy = excluded.deletion_policy, requires = excluded.requires, \
          target_properties = excluded.target_properties, hook = excluded.hook, \
-         operation = excluded.operation, updated_at = excluded.updated_at",
-        placeholders(rows, RESOURCE_COLUMN_COUNT, 1)
-    )
+         operation = excluded.operation, updated_at = excluded.updated_at"
+    };
 }
 
-fn delete_resources_sql(rows: usize) -> String {
-    format!(
-        "DELETE FROM resources WHERE id IN ({})",
-        placeholder_list(rows, 1)
-    )
+/// The statements that write many rows from one JSON array (`$1`, or `$2` after a stack
+/// id): each database unpacks it its own way.
+#[derive(Debug)]
+pub struct BatchStatements {
+    /// `SELECT id FROM stacks` of the ids in a JSON list of texts.
+    known_stacks: Stmt,
+    /// Tags of stack `$1` from the JSON list of texts `$2`.
+    insert_tags: Stmt,
+    /// Resources from JSON rows (see `rows::push_resource_json`).
+    upsert_resources: Stmt,
+    /// Deletes the resources whose ids are in a JSON list of integers.
+    delete_resources: Stmt,
+    /// Events from JSON rows (see `rows::push_event_json`).
+    insert_events: Stmt,
 }
 
-fn insert_events_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
-        placeholders(rows, EVENT_COLUMN_COUNT, 1)
-    )
-}
+/// SQLite: `json_each` over the array; `value ->> n` is a row's column `n` (SQL NULL for
+/// JSON null). `WHERE true` tells the parser the `ON CONFLICT` is an upsert clause.
+pub static SQLITE_BATCH: BatchStatements = BatchStatements {
+    known_stacks: Stmt::fixed(
+        "SELECT id FROM stacks WHERE id IN (SELECT value FROM json_each($1))",
+    ),
+    insert_tags: Stmt::fixed(
+        "INSERT INTO stack_tags (stack_id, tag) SELECT $1, value FROM json_each($2) \
+         WHERE true ON CONFLICT DO NOTHING",
+    ),
+    upsert_resources: Stmt::fixed(concat!(
+        "INSERT INTO resources (",
+        resource_columns!(),
+        ") SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
+         value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, \
+         value->>13, value->>14, value->>15, value->>16, value->>17, value->>18 \
+         FROM jsonb_each($1) WHERE true ON CONFLICT (id) DO UPDATE SET ",
+        resource_updates!()
+    )),
+    delete_resources: Stmt::fixed(
+        "DELETE FROM resources WHERE id IN (SELECT value FROM json_each($1))",
+    ),
+    insert_events: Stmt::fixed(concat!(
+        "INSERT INTO events (",
+        event_columns!(),
+        ") SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
+         value->>6, value->>7, value->>8 FROM jsonb_each($1)"
+    )),
+};
 
-fn insert_tags_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO stack_tags (stack_id, tag) VALUES {} ON CONFLICT DO NOTHING",
-        placeholders(rows, 2, 1)
-    )
-}
-
-fn known_stacks_sql(rows: usize) -> String {
-    format!(
-        "SELECT id FROM stacks WHERE id IN ({})",
-        placeholder_list(rows, 1)
-    )
-}
-
-static UPSERT_RESOURCES: ChunkStatements = ChunkStatements::new(upsert_resources_sql);
-static DELETE_RESOURCES: ChunkStatements = ChunkStatements::new(delete_resources_sql);
-static INSERT_EVENTS: ChunkStatements = ChunkStatements::new(insert_events_sql);
-static INSERT_TAGS: ChunkStatements = ChunkStatements::new(insert_tags_sql);
-static KNOWN_STACKS: ChunkStatements = ChunkStatements::new(known_stacks_sql);
+/// PostgreSQL: `json_array_elements` over the array; `e ->> n` is a row's column `n` as
+/// text (NULL for JSON null), cast to the column's type.
+pub static POSTGRES_BATCH: BatchStatements = BatchStatements {
+    known_stacks: Stmt::fixed(
+        "SELECT id FROM stacks WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+    ),
+    insert_tags: Stmt::fixed(
+        "INSERT INTO stack_tags (stack_id, tag) SELECT $1, jsonb_array_elements_text($2::jsonb) \
+         ON CONFLICT DO NOTHING",
+    ),
+    upsert_resources: Stmt::fixed(concat!(
+        "INSERT INTO resources (",
+        resource_columns!(),
+        ") SELECT (e->>0)::bigint, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->>7, e->>8, \
+         e->>9, e->>10, e->>11, (e->>12)::bigint, e->>13, e->>14, e->>15, e->>16, \
+         (e->>17)::bigint, (e->>18)::bigint FROM jsonb_array_elements($1::jsonb) AS e \
+         ON CONFLICT (id) DO UPDATE SET ",
+        resource_updates!()
+    )),
+    delete_resources: Stmt::fixed(
+        "DELETE FROM resources WHERE id IN \
+         (SELECT e::bigint FROM jsonb_array_elements_text($1::jsonb) AS e)",
+    ),
+    insert_events: Stmt::fixed(concat!(
+        "INSERT INTO events (",
+        event_columns!(),
+        ") SELECT (e->>0)::bigint, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->>7, \
+         (e->>8)::bigint FROM jsonb_array_elements($1::jsonb) AS e"
+    )),
+};
 
 /// Applies a batch inside the caller's transaction (see the module documentation). On an
 /// error the caller must roll back.
+///
+/// `counter_floor` is a value the resource id counter is known to have reached (counters
+/// only grow): a batch whose record ids are all at or below it leaves the counter alone
+/// without asking. Returns the id the counter was raised to, if it was (for the caller to
+/// remember once the transaction is committed).
 pub async fn apply<C: Conn>(
     conn: &mut C,
     dialect: Dialect,
     changes: &[Change],
     max_events_per_stack: Option<usize>,
-) -> Result<(), StoreError> {
-    let missing = first_missing_stack(conn, changes).await?;
+    counter_floor: u64,
+) -> Result<Option<u64>, StoreError> {
+    let statements = dialect.batch;
+    let missing = first_missing_stack(conn, changes, statements).await?;
     let stacks_until = missing.as_ref().map_or(changes.len(), |(at, _)| *at);
     for change in &changes[..stacks_until] {
         if let Change::PutStack(stack) = change {
-            put_stack(conn, stack).await?;
+            put_stack(conn, stack, statements).await?;
         }
     }
     if let Some((_, stack_id)) = missing {
         return Err(StoreError::Missing(format!("stack {stack_id}")));
     }
-    write_resources(conn, changes).await?;
+    let raised = write_resources(conn, changes, statements, counter_floor).await?;
     for change in changes {
         match change {
             Change::PutSnapshot(snapshot) => {
@@ -163,7 +210,7 @@ pub async fn apply<C: Conn>(
     if !events.is_empty() {
         write_events(conn, dialect, &events, max_events_per_stack).await?;
     }
-    Ok(())
+    Ok(raised)
 }
 
 /// The stack a change refers to (resources and snapshots belong to one).
@@ -179,6 +226,7 @@ fn referenced(change: &Change) -> Option<&str> {
 async fn first_missing_stack<C: Conn>(
     conn: &mut C,
     changes: &[Change],
+    batch: &BatchStatements,
 ) -> Result<Option<(usize, String)>, StoreError> {
     let put: HashSet<&str> = changes
         .iter()
@@ -197,20 +245,18 @@ async fn first_missing_stack<C: Conn>(
     if asked.is_empty() {
         return Ok(None);
     }
+    let mut list = JsonRows::new();
+    for id in &asked {
+        list.push_text(id)?;
+    }
     let mut known: HashSet<String> = HashSet::new();
-    let mut rest = asked.as_slice();
-    for size in chunk_sizes(asked.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let args = chunk.iter().map(|id| Arg::from(*id)).collect();
-        for row in conn
-            .fetch(&KNOWN_STACKS.get(size), args)
-            .await
-            .map_err(backend)?
-        {
-            if let Some(id) = row.text(0).map_err(backend)? {
-                known.insert(id);
-            }
+    for row in conn
+        .fetch(&batch.known_stacks, vec![list.finish()?.into()])
+        .await
+        .map_err(backend)?
+    {
+        if let Some(id) = row.text(0).map_err(backend)? {
+            known.insert(id);
         }
     }
     Ok(changes.iter().enumerate().find_map(|(at, c)| {
@@ -220,7 +266,11 @@ async fn first_missing_stack<C: Conn>(
 }
 
 /// Inserts or replaces a stack and its tags.
-async fn put_stack<C: Conn>(conn: &mut C, stack: &StackRecord) -> Result<(), StoreError> {
+async fn put_stack<C: Conn>(
+    conn: &mut C,
+    stack: &StackRecord,
+    batch: &BatchStatements,
+) -> Result<(), StoreError> {
     match conn.execute(&UPSERT_STACK, stack_args(stack)?).await {
         Ok(_) => {}
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -231,29 +281,30 @@ async fn put_stack<C: Conn>(conn: &mut C, stack: &StackRecord) -> Result<(), Sto
     conn.execute(&DELETE_TAGS, vec![stack.id.as_str().into()])
         .await
         .map_err(backend)?;
-    let tags: Vec<&String> = {
-        let mut seen = HashSet::new();
-        stack.tags.iter().filter(|t| seen.insert(*t)).collect()
-    };
-    let mut rest = tags.as_slice();
-    for size in chunk_sizes(tags.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let mut args = Vec::with_capacity(size * 2);
-        for tag in chunk {
-            args.push(stack.id.as_str().into());
-            args.push(tag.as_str().into());
+    if !stack.tags.is_empty() {
+        let mut list = JsonRows::new();
+        for tag in &stack.tags {
+            list.push_text(tag)?;
         }
-        conn.execute(&INSERT_TAGS.get(size), args)
-            .await
-            .map_err(backend)?;
+        conn.execute(
+            &batch.insert_tags,
+            vec![stack.id.as_str().into(), list.finish()?.into()],
+        )
+        .await
+        .map_err(backend)?;
     }
     Ok(())
 }
 
 /// Writes the batch's resource puts and removes (the last change of each id wins) and raises
-/// the resource id counter past every id put.
-async fn write_resources<C: Conn>(conn: &mut C, changes: &[Change]) -> Result<(), StoreError> {
+/// the resource id counter to every id put (unless it is known to be there already: at or
+/// below `counter_floor`). Returns the id the counter was raised to.
+async fn write_resources<C: Conn>(
+    conn: &mut C,
+    changes: &[Change],
+    batch: &BatchStatements,
+    counter_floor: u64,
+) -> Result<Option<u64>, StoreError> {
     // The last change per id: Some(record) for a put, None for a remove.
     let mut last: HashMap<u64, Option<&Arc<ResourceRecord>>> = HashMap::new();
     let mut highest: Option<u64> = None;
@@ -270,7 +321,7 @@ async fn write_resources<C: Conn>(conn: &mut C, changes: &[Change]) -> Result<()
         }
     }
     if last.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut puts: Vec<&ResourceRecord> = Vec::new();
     let mut removes: Vec<u64> = Vec::new();
@@ -284,39 +335,36 @@ async fn write_resources<C: Conn>(conn: &mut C, changes: &[Change]) -> Result<()
     // (PostgreSQL) take row locks in one order.
     puts.sort_unstable_by_key(|r| r.id);
     removes.sort_unstable();
-    let mut rest = puts.as_slice();
-    for size in chunk_sizes(puts.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let mut args = Vec::with_capacity(size * RESOURCE_COLUMN_COUNT);
-        for r in chunk {
-            push_resource_args(r, &mut args)?;
+    if !puts.is_empty() {
+        let mut rows = JsonRows::new();
+        for r in &puts {
+            push_resource_json(r, &mut rows)?;
         }
-        conn.execute(&UPSERT_RESOURCES.get(size), args)
+        conn.execute(&batch.upsert_resources, vec![rows.finish()?.into()])
             .await
             .map_err(backend)?;
     }
-    let mut rest = removes.as_slice();
-    for size in chunk_sizes(removes.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let args = chunk
-            .iter()
-            .map(|id| signed(*id, "resource id").map(Arg::from))
-            .collect::<Result<Vec<_>, _>>()?;
-        conn.execute(&DELETE_RESOURCES.get(size), args)
+    if !removes.is_empty() {
+        let mut ids = JsonRows::new();
+        for id in &removes {
+            ids.push_int(signed(*id, "resource id")?);
+        }
+        conn.execute(&batch.delete_resources, vec![ids.finish()?.into()])
             .await
             .map_err(backend)?;
     }
-    if let Some(highest) = highest {
-        conn.execute(
-            &RAISE_RESOURCE_COUNTER,
-            vec![signed(highest, "resource id")?.into()],
-        )
-        .await
-        .map_err(backend)?;
+    match highest {
+        Some(highest) if highest > counter_floor => {
+            conn.execute(
+                &RAISE_RESOURCE_COUNTER,
+                vec![signed(highest, "resource id")?.into()],
+            )
+            .await
+            .map_err(backend)?;
+            Ok(Some(highest))
+        }
+        _ => Ok(None),
     }
-    Ok(())
 }
 
 /// Purges old events past the per-stack limit, then inserts the new ones that survive the
@@ -382,23 +430,20 @@ async fn write_events<C: Conn>(
         return Ok(());
     }
     let ids = next_event_ids(conn, dialect, kept.len()).await?;
-    let mut rest = kept.as_slice();
-    let mut next_id = ids.iter();
-    for size in chunk_sizes(kept.len()) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let mut args = Vec::with_capacity(size * EVENT_COLUMN_COUNT);
-        for e in chunk {
-            let id = next_id
-                .next()
-                .copied()
-                .ok_or_else(|| StoreError::Backend("fewer event ids than events".to_string()))?;
-            push_event_args(id, e, &mut args)?;
-        }
-        conn.execute(&INSERT_EVENTS.get(size), args)
-            .await
-            .map_err(backend)?;
+    if ids.len() != kept.len() {
+        return Err(StoreError::Backend(format!(
+            "got {} event ids for {} events",
+            ids.len(),
+            kept.len()
+        )));
     }
+    let mut rows = JsonRows::new();
+    for (id, e) in ids.iter().zip(&kept) {
+        push_event_json(*id, e, &mut rows)?;
+    }
+    conn.execute(&dialect.batch.insert_events, vec![rows.finish()?.into()])
+        .await
+        .map_err(backend)?;
     Ok(())
 }
 

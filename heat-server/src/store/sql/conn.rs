@@ -1,9 +1,16 @@
 //! The little each database has to provide for the shared SQL code: run a statement with
 //! bound values, fetch rows, and read a row's columns by position.
 //!
-//! Statements are written once for both databases: numbered placeholders (`$1`, `$2`, ...),
-//! which SQLite accepts too, and SQL both understand (`ON CONFLICT ... DO UPDATE`, row-value
-//! comparisons, `LIMIT`). What differs lives in [`Dialect`].
+//! Statements are written once for both databases where they can be: numbered placeholders
+//! (`$1`, `$2`, ...), which SQLite accepts too, and SQL both understand (`ON CONFLICT ... DO
+//! UPDATE`, row-value comparisons, `LIMIT`). What differs lives in [`Dialect`].
+//!
+//! Many rows are written with one statement and one bound value: a JSON array of rows that
+//! the database unpacks (`json_each` in SQLite, `json_array_elements` in PostgreSQL). One
+//! fixed statement serves every batch size, prepared once, and binding one text is far
+//! cheaper than binding thousands of values (in SQLite, each *named* parameter lookup the
+//! driver makes is a linear search: `$n` placeholders by the thousand cost more than the
+//! insert).
 
 use std::sync::Arc;
 
@@ -84,14 +91,6 @@ impl Stmt {
         }
     }
 
-    /// A generated statement that is reused (multi-row inserts of a given size).
-    pub fn shared(sql: Arc<str>) -> Stmt {
-        Stmt {
-            sql: sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(sql)),
-            persistent: true,
-        }
-    }
-
     /// A statement built for one request: only fixed fragments and `$n` placeholders,
     /// never values (those are bound).
     pub fn once(sql: String) -> Stmt {
@@ -135,117 +134,13 @@ pub enum EventIds {
 }
 
 /// What differs between the databases in the shared code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Dialect {
     /// The database's name, for messages.
     pub name: &'static str,
     /// Where event ids come from.
     pub event_ids: EventIds,
-}
-
-/// Rows per multi-row statement at most: `2^MAX_CHUNK_BITS`. 256 rows of the widest table
-/// (19 columns) bind 4,864 values, well under both databases' limits (SQLite 32,766,
-/// PostgreSQL 65,535).
-pub const MAX_CHUNK_BITS: u32 = 8;
-
-/// Splits `n` rows into chunks whose sizes are powers of two (at most `2^MAX_CHUNK_BITS`):
-/// a batch of any size uses at most `MAX_CHUNK_BITS + 1` distinct statements, each kept
-/// prepared.
-pub fn chunk_sizes(mut n: usize) -> Vec<usize> {
-    let max = 1usize << MAX_CHUNK_BITS;
-    let mut out = Vec::with_capacity(n / max + MAX_CHUNK_BITS as usize + 1);
-    while n >= max {
-        out.push(max);
-        n -= max;
-    }
-    for bit in (0..MAX_CHUNK_BITS).rev() {
-        let size = 1usize << bit;
-        if n >= size {
-            out.push(size);
-            n -= size;
-        }
-    }
-    out
-}
-
-/// The `MAX_CHUNK_BITS + 1` statements of one multi-row shape (indexed by `log2(rows)`),
-/// built on first use.
-#[derive(Debug)]
-pub struct ChunkStatements {
-    build: fn(usize) -> String,
-    built: [std::sync::OnceLock<Arc<str>>; MAX_CHUNK_BITS as usize + 1],
-}
-
-impl ChunkStatements {
-    /// Statements built by `build(rows)`.
-    pub const fn new(build: fn(usize) -> String) -> ChunkStatements {
-        ChunkStatements {
-            build,
-            built: [const { std::sync::OnceLock::new() }; MAX_CHUNK_BITS as usize + 1],
-        }
-    }
-
-    /// The statement for `rows` rows (a power of two from [`chunk_sizes`]).
-    pub fn get(&self, rows: usize) -> Stmt {
-        let bit = rows.trailing_zeros() as usize;
-        match self.built.get(bit) {
-            Some(cell) if rows.is_power_of_two() => {
-                Stmt::shared(cell.get_or_init(|| (self.build)(rows).into()).clone())
-            }
-            // Not a size chunk_sizes makes: build it for this once.
-            _ => Stmt::once((self.build)(rows)),
-        }
-    }
-}
-
-/// `($1, $2, ...), ($k, ...)`: `rows` tuples of `columns` numbered placeholders, starting at
-/// `$first`.
-pub fn placeholders(rows: usize, columns: usize, first: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 6);
-    let mut n = first;
-    for row in 0..rows {
-        if row > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&n.to_string());
-            n += 1;
-        }
-        out.push(')');
-    }
-    out
-}
-
-/// `$first, $first+1, ...`: a list of `count` placeholders (for `IN (...)`).
-pub fn placeholder_list(count: usize, first: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_are_powers_of_two_that_add_up() {
-        for n in [0usize, 1, 2, 3, 255, 256, 257, 1000, 10_001] {
-            let sizes = chunk_sizes(n);
-            assert_eq!(sizes.iter().sum::<usize>(), n);
-            assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= 256));
-            assert!(sizes.len() <= n / 256 + 8 + 1, "{n}: {sizes:?}");
-        }
-    }
-
-    #[test]
-    fn placeholders_are_numbered_in_row_order() {
-        assert_eq!(placeholders(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholder_list(3, 4), "$4, $5, $6");
-    }
+    /// The statements that write many rows at once (each database unpacks a JSON array its
+    /// own way).
+    pub batch: &'static super::batch::BatchStatements,
 }

@@ -18,6 +18,7 @@ mod software;
 
 use std::ops::DerefMut;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use heat_core::engine::store::{
@@ -28,6 +29,7 @@ use crate::store::{ServerStore, ServiceRecord, SoftwareConfig, SoftwareDeploymen
 pub(crate) use conn::{Arg, Conn, Dialect, Row, Stmt};
 
 pub(crate) use backend::Backend;
+pub(crate) use batch::{POSTGRES_BATCH, SQLITE_BATCH};
 pub(crate) use read::reserve_resource_ids;
 
 mod backend {
@@ -68,6 +70,10 @@ pub struct SqlStore<B> {
     backend: B,
     /// Events kept per stack (`None`: all).
     max_events_per_stack: Option<usize>,
+    /// A value the resource id counter is known to have reached (it only grows): the last
+    /// id this handle reserved or raised it to, in a committed transaction. Batches whose
+    /// ids are all below it need not touch the counter row.
+    counter_floor: AtomicU64,
 }
 
 impl<B> std::fmt::Debug for SqlStore<B> {
@@ -85,6 +91,7 @@ impl<B: Backend> SqlStore<B> {
         SqlStore {
             backend,
             max_events_per_stack,
+            counter_floor: AtomicU64::new(0),
         }
     }
 
@@ -118,9 +125,14 @@ impl<B: Backend> Store for SqlStore<B> {
             self.backend.dialect(),
             &changes,
             self.max_events_per_stack,
+            self.counter_floor.load(Ordering::Acquire),
         )
         .await;
-        self.finish(tx, result).await
+        // Only a committed raise may move the floor.
+        if let Some(raised) = self.finish(tx, result).await? {
+            self.counter_floor.fetch_max(raised, Ordering::AcqRel);
+        }
+        Ok(())
     }
 
     async fn stack(&self, id: &str) -> Result<Option<StackRecord>, StoreError> {
@@ -156,7 +168,11 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn reserve_resource_ids(&self, count: u64) -> Result<u64, StoreError> {
-        self.backend.reserve_resource_ids(count).await
+        let first = self.backend.reserve_resource_ids(count).await?;
+        if let Some(last) = first.checked_add(count).and_then(|end| end.checked_sub(1)) {
+            self.counter_floor.fetch_max(last, Ordering::AcqRel);
+        }
+        Ok(first)
     }
 }
 

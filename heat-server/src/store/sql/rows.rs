@@ -114,6 +114,102 @@ impl<'r, R: Row> Reader<'r, R> {
     }
 }
 
+/// Rows written as one JSON array of arrays (`[[1, "a", null], [2, "b", "c"]]`), the one
+/// value a multi-row statement binds.
+#[derive(Debug, Default)]
+pub struct JsonRows {
+    buf: Vec<u8>,
+    rows: usize,
+    columns: usize,
+}
+
+impl JsonRows {
+    /// An empty list.
+    pub fn new() -> JsonRows {
+        JsonRows {
+            buf: b"[".to_vec(),
+            rows: 0,
+            columns: 0,
+        }
+    }
+
+    fn begin_row(&mut self) {
+        if self.rows > 0 {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'[');
+        self.columns = 0;
+    }
+
+    fn end_row(&mut self) {
+        self.buf.push(b']');
+        self.rows += 1;
+    }
+
+    fn separate(&mut self) {
+        if self.columns > 0 {
+            self.buf.push(b',');
+        }
+        self.columns += 1;
+    }
+
+    /// A bare value (an element of a flat list): an integer.
+    pub fn push_int(&mut self, n: i64) {
+        if self.rows > 0 {
+            self.buf.push(b',');
+        }
+        self.buf.extend_from_slice(n.to_string().as_bytes());
+        self.rows += 1;
+    }
+
+    /// A bare value (an element of a flat list): a text.
+    pub fn push_text(&mut self, text: &str) -> Result<(), StoreError> {
+        if self.rows > 0 {
+            self.buf.push(b',');
+        }
+        self.rows += 1;
+        write_string(&mut self.buf, text)
+    }
+
+    fn int(&mut self, n: i64) {
+        self.separate();
+        self.buf.extend_from_slice(n.to_string().as_bytes());
+    }
+
+    fn null(&mut self) {
+        self.separate();
+        self.buf.extend_from_slice(b"null");
+    }
+
+    fn text(&mut self, text: &str) -> Result<(), StoreError> {
+        self.separate();
+        write_string(&mut self.buf, text)
+    }
+
+    fn opt_text(&mut self, text: Option<&str>) -> Result<(), StoreError> {
+        match text {
+            Some(t) => self.text(t),
+            None => {
+                self.null();
+                Ok(())
+            }
+        }
+    }
+
+    /// The JSON text.
+    pub fn finish(mut self) -> Result<String, StoreError> {
+        self.buf.push(b']');
+        String::from_utf8(self.buf)
+            .map_err(|e| StoreError::Backend(format!("rows are not UTF-8: {e}")))
+    }
+}
+
+/// A JSON string literal.
+fn write_string(buf: &mut Vec<u8>, text: &str) -> Result<(), StoreError> {
+    serde_json::to_writer(buf, text)
+        .map_err(|e| StoreError::Backend(format!("cannot encode a text as JSON: {e}")))
+}
+
 // -- stacks ---------------------------------------------------------------------------------
 
 /// The columns of `stacks` a record is written to and read from, in order (a literal, for
@@ -216,7 +312,7 @@ pub fn stack_from_row<R: Row>(row: &R) -> Result<StackRecord, StoreError> {
 
 // -- resources ------------------------------------------------------------------------------
 
-/// The column list as a literal, for `concat!`.
+/// The columns of `resources`, in order (a literal, for `concat!`).
 macro_rules! resource_columns {
     () => {
         "id, stack_id, name, resource_type, physical_id, action, \
@@ -226,54 +322,47 @@ macro_rules! resource_columns {
 }
 pub(crate) use resource_columns;
 
-/// The columns of `resources`, in order.
-pub const RESOURCE_COLUMNS: &str = resource_columns!();
-
-/// How many they are.
-pub const RESOURCE_COLUMN_COUNT: usize = 19;
-
-/// Appends a resource's values, in [`RESOURCE_COLUMNS`] order.
-pub fn push_resource_args(r: &ResourceRecord, out: &mut Vec<Arg>) -> Result<(), StoreError> {
-    out.push(signed(r.id, "resource id")?.into());
-    out.push(r.stack_id.as_str().into());
-    out.push(r.name.as_str().into());
-    out.push(r.resource_type.as_str().into());
-    out.push(r.physical_id.as_deref().into());
-    out.push(r.state.action.as_str().into());
-    out.push(r.state.status.as_str().into());
-    out.push(r.status_reason.as_str().into());
-    out.push(to_json(&r.properties, "properties")?.into());
-    out.push(to_json(&r.data, "resource data")?.into());
-    out.push(
-        r.metadata
-            .as_deref()
-            .map(|m| to_json(m, "metadata"))
-            .transpose()?
-            .into(),
-    );
-    out.push(r.idempotency_token.as_str().into());
-    out.push(
-        r.replaces
-            .map(|id| signed(id, "replaced resource id"))
-            .transpose()?
-            .into(),
-    );
-    out.push(codec::policy_name(r.deletion_policy).into());
-    out.push(to_json(&r.requires, "requires")?.into());
-    out.push(
-        r.target_properties
-            .as_deref()
-            .map(|p| to_json(p, "target properties"))
-            .transpose()?
-            .into(),
-    );
-    out.push(r.hook.as_deref().into());
-    out.push(signed(r.operation, "resource operation")?.into());
-    out.push(nanos(r.updated_at)?.into());
+/// Appends a resource as a JSON array of its column values, in `resource_columns!()` order
+/// (JSON columns as strings holding their JSON text).
+pub fn push_resource_json(r: &ResourceRecord, out: &mut JsonRows) -> Result<(), StoreError> {
+    out.begin_row();
+    out.int(signed(r.id, "resource id")?);
+    out.text(&r.stack_id)?;
+    out.text(&r.name)?;
+    out.text(&r.resource_type)?;
+    out.opt_text(r.physical_id.as_deref())?;
+    out.text(r.state.action.as_str())?;
+    out.text(r.state.status.as_str())?;
+    out.text(&r.status_reason)?;
+    out.text(&to_json(&r.properties, "properties")?)?;
+    out.text(&to_json(&r.data, "resource data")?)?;
+    let metadata = r
+        .metadata
+        .as_deref()
+        .map(|m| to_json(m, "metadata"))
+        .transpose()?;
+    out.opt_text(metadata.as_deref())?;
+    out.text(&r.idempotency_token)?;
+    match r.replaces {
+        Some(id) => out.int(signed(id, "replaced resource id")?),
+        None => out.null(),
+    }
+    out.text(codec::policy_name(r.deletion_policy))?;
+    out.text(&to_json(&r.requires, "requires")?)?;
+    let target = r
+        .target_properties
+        .as_deref()
+        .map(|p| to_json(p, "target properties"))
+        .transpose()?;
+    out.opt_text(target.as_deref())?;
+    out.opt_text(r.hook.as_deref())?;
+    out.int(signed(r.operation, "resource operation")?);
+    out.int(nanos(r.updated_at)?);
+    out.end_row();
     Ok(())
 }
 
-/// A resource from a row of [`RESOURCE_COLUMNS`].
+/// A resource from a row of `resource_columns!()`.
 pub fn resource_from_row<R: Row>(row: &R) -> Result<ResourceRecord, StoreError> {
     let mut r = Reader::new(row, "resources");
     let id = r.uint("id")?;
@@ -320,7 +409,7 @@ pub fn resource_from_row<R: Row>(row: &R) -> Result<ResourceRecord, StoreError> 
 
 // -- events ---------------------------------------------------------------------------------
 
-/// The column list as a literal, for `concat!`.
+/// The columns of `events`, in order (a literal, for `concat!`).
 macro_rules! event_columns {
     () => {
         "id, stack_id, resource_name, resource_type, physical_id, action, status, reason, at"
@@ -328,27 +417,24 @@ macro_rules! event_columns {
 }
 pub(crate) use event_columns;
 
-/// The columns of `events`, in order.
-pub const EVENT_COLUMNS: &str = event_columns!();
-
-/// How many they are.
-pub const EVENT_COLUMN_COUNT: usize = 9;
-
-/// Appends an event's values with its assigned id, in [`EVENT_COLUMNS`] order.
-pub fn push_event_args(id: i64, e: &EventRecord, out: &mut Vec<Arg>) -> Result<(), StoreError> {
-    out.push(id.into());
-    out.push(e.stack_id.as_str().into());
-    out.push(e.resource_name.as_str().into());
-    out.push(e.resource_type.as_str().into());
-    out.push(e.physical_id.as_deref().into());
-    out.push(e.state.action.as_str().into());
-    out.push(e.state.status.as_str().into());
-    out.push(e.reason.as_str().into());
-    out.push(nanos(e.at)?.into());
+/// Appends an event with its assigned id as a JSON array of its column values, in
+/// `event_columns!()` order.
+pub fn push_event_json(id: i64, e: &EventRecord, out: &mut JsonRows) -> Result<(), StoreError> {
+    out.begin_row();
+    out.int(id);
+    out.text(&e.stack_id)?;
+    out.text(&e.resource_name)?;
+    out.text(&e.resource_type)?;
+    out.opt_text(e.physical_id.as_deref())?;
+    out.text(e.state.action.as_str())?;
+    out.text(e.state.status.as_str())?;
+    out.text(&e.reason)?;
+    out.int(nanos(e.at)?);
+    out.end_row();
     Ok(())
 }
 
-/// An event from a row of [`EVENT_COLUMNS`].
+/// An event from a row of `event_columns!()`.
 pub fn event_from_row<R: Row>(row: &R) -> Result<EventRecord, StoreError> {
     let mut r = Reader::new(row, "events");
     let id = r.uint("id")?;
@@ -550,10 +636,61 @@ mod tests {
     }
 
     #[test]
-    fn column_lists_and_counts_agree() {
-        assert_eq!(count(resource_columns!()), RESOURCE_COLUMN_COUNT);
-        assert_eq!(count(event_columns!()), EVENT_COLUMN_COUNT);
-        assert_eq!(count(stack_columns!()), count(STACK_COLUMNS_S));
+    fn json_rows_have_one_value_per_column() {
+        let record = ResourceRecord {
+            id: 1,
+            stack_id: "s".into(),
+            name: "n\"q".into(),
+            resource_type: "T".into(),
+            physical_id: None,
+            state: heat_core::engine::State::INIT,
+            status_reason: String::new(),
+            properties: serde_json::Map::new(),
+            data: Default::default(),
+            metadata: None,
+            idempotency_token: String::new(),
+            replaces: Some(3),
+            deletion_policy: heat_core::template::model::DeletionPolicy::Delete,
+            requires: vec![1, 2],
+            target_properties: None,
+            hook: None,
+            operation: 2,
+            updated_at: std::time::Duration::from_nanos(5),
+        };
+        let mut rows = JsonRows::new();
+        push_resource_json(&record, &mut rows).unwrap();
+        push_resource_json(&record, &mut rows).unwrap();
+        let parsed: Vec<Vec<serde_json::Value>> =
+            serde_json::from_str(&rows.finish().unwrap()).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0].len(), count(resource_columns!()));
+        assert_eq!(parsed[0][2], serde_json::json!("n\"q"));
+        assert_eq!(parsed[0][14], serde_json::json!("[1,2]"));
+
+        let event = EventRecord {
+            id: 0,
+            stack_id: "s".into(),
+            resource_name: "n".into(),
+            resource_type: "T".into(),
+            physical_id: Some("p".into()),
+            state: heat_core::engine::State::INIT,
+            reason: "r".into(),
+            at: std::time::Duration::ZERO,
+        };
+        let mut rows = JsonRows::new();
+        push_event_json(9, &event, &mut rows).unwrap();
+        let parsed: Vec<Vec<serde_json::Value>> =
+            serde_json::from_str(&rows.finish().unwrap()).unwrap();
+        assert_eq!(parsed[0].len(), count(event_columns!()));
+
+        let mut flat = JsonRows::new();
+        flat.push_int(4);
+        flat.push_text("a").unwrap();
+        assert_eq!(flat.finish().unwrap(), r#"[4,"a"]"#);
+    }
+
+    #[test]
+    fn stack_columns_qualified_match() {
         let qualified: Vec<String> = stack_columns!()
             .split(',')
             .map(|c| format!("s.{}", c.trim()))
