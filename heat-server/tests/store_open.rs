@@ -120,7 +120,6 @@ async fn sqlite_files_are_created_in_wal_mode_and_open_again_with_full_sync() {
 /// "database is locked".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_on_one_sqlite_file_all_succeed() {
-    use heat_core::engine::store::Store;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("heat.db").display());
     let a = open(&url, &OpenOptions::default()).await.unwrap();
