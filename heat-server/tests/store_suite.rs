@@ -2,8 +2,8 @@
 //! implementation — a SQLite file and a throw-away PostgreSQL database (which must be
 //! running: the PostgreSQL cases fail, saying how to start it, when it is not).
 //!
-//! Adding an implementation is one line at the bottom:
-//! `store_suite!(name, async { harness::Fresh::new(|| Arc::new(MyStore::new())) });`
+//! Adding an implementation is one line at the bottom, e.g. for an in-memory store:
+//! `store_suite!(memory, async { harness::Fresh::new(MyStore::new()) });`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "store_suite/cases.rs"]

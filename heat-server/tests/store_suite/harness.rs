@@ -18,10 +18,10 @@ pub trait Database: Send + Sync {
 pub struct Fresh(Arc<dyn ServerStore>);
 
 impl Fresh {
-    /// The store `make` returns.
+    /// A database that is this store.
     #[allow(dead_code)]
-    pub fn new(make: impl FnOnce() -> Arc<dyn ServerStore>) -> Fresh {
-        Fresh(make())
+    pub fn new(store: impl ServerStore + 'static) -> Fresh {
+        Fresh(Arc::new(store))
     }
 }
 

@@ -1,5 +1,5 @@
 //! The SQL store shared by both databases: [`SqlStore`] implements [`Store`] and
-//! [`ServerStore`] once, over a [`Backend`] that hands out connections and transactions of
+//! [`ServerStore`] once, over a backend that hands out connections and transactions of
 //! one database ([`SqliteStore`](crate::store::sqlite::SqliteStore),
 //! [`PostgresStore`](crate::store::postgres::PostgresStore)).
 //!
