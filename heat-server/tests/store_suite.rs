@@ -31,6 +31,7 @@ macro_rules! store_suite {
                 cases::soft_delete_frees_the_name,
                 cases::resources_follow_the_last_change,
                 cases::events_are_ordered_and_purged_like_memory,
+                cases::event_readers_miss_nothing_under_concurrent_writers,
                 cases::resource_ids_are_never_handed_out_twice,
                 cases::snapshots_round_trip,
                 cases::records_round_trip_field_for_field,

@@ -7,10 +7,11 @@
 //!   engines, and each gets its own range. A batch only raises the counter when it stores a
 //!   record id beyond it (normally never: ids come from reservations), so batches do not
 //!   queue on that row.
-//! - Event ids come from a sequence (no lock across engines). They increase within each
-//!   stack's history, since one engine drives a stack's operation and commits its batches
-//!   one after the other; across stacks, concurrent commits may become visible out of id
-//!   order.
+//! - Event ids come from a sequence. Within a stack they increase in commit order: a batch
+//!   takes a per-stack advisory lock (until it commits) before it takes event ids, so two
+//!   batches adding events to one stack (an operation and a signal, or two engines) take
+//!   their ids one after the other, and a reader paging with `after` never misses an event
+//!   committed later with a smaller id. Across stacks, ids are only unique.
 //! - Sorted text columns use the "C" collation, so listings order exactly as on SQLite.
 
 use std::str::FromStr;

@@ -10,11 +10,11 @@
 //! - resources: the last change of each record id wins (put or remove), written with one
 //!   statement each way (the rows as one JSON array, see [`BatchStatements`]); every put
 //!   raises the resource id counter to at least its id;
-//! - events get ids from the database, increasing in batch order; beyond the per-stack
-//!   limit the oldest are purged (down to the limit minus 200, Heat's purge batch), and a
+//! - events get ids from the database, increasing in batch order (and, per stack, in
+//!   commit order); beyond the per-stack limit the oldest are purged (down to the limit minus 200, Heat's purge batch), and a
 //!   batch's new events that would be purged at once are not written at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use heat_core::engine::store::{Change, EventRecord, ResourceRecord, StackRecord, StoreError};
@@ -57,7 +57,6 @@ const UPSERT_SNAPSHOT: Stmt = Stmt::fixed(concat!(
 const DELETE_SNAPSHOT: Stmt = Stmt::fixed("DELETE FROM snapshots WHERE id = $1");
 const RAISE_RESOURCE_COUNTER: Stmt =
     Stmt::fixed("UPDATE counters SET value = $1 WHERE name = 'resource' AND value < $1");
-const COUNT_EVENTS: Stmt = Stmt::fixed("SELECT COUNT(*) FROM events WHERE stack_id = $1");
 const PURGE_EVENTS: Stmt = Stmt::fixed(
     "DELETE FROM events WHERE id IN \
      (SELECT id FROM events WHERE stack_id = $1 ORDER BY id LIMIT $2)",
@@ -96,6 +95,10 @@ pub struct BatchStatements {
     delete_resources: Stmt,
     /// Events from JSON rows (see `rows::push_event_json`).
     insert_events: Stmt,
+    /// How many events stack `$1` has; first takes the stack's event lock until the end of
+    /// the transaction where the database needs one (so that event ids, taken after it,
+    /// increase in commit order within each stack).
+    count_events: Stmt,
 }
 
 /// SQLite: `json_each` over the array; `value ->> n` is a row's column `n` (SQL NULL for
@@ -126,6 +129,8 @@ pub static SQLITE_BATCH: BatchStatements = BatchStatements {
         ") SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
          value->>6, value->>7, value->>8 FROM jsonb_each($1)"
     )),
+    // One writer at a time: no lock needed.
+    count_events: Stmt::fixed("SELECT COUNT(*) FROM events WHERE stack_id = $1"),
 };
 
 /// PostgreSQL: `json_array_elements` over the array; `e ->> n` is a row's column `n` as
@@ -157,6 +162,16 @@ pub static POSTGRES_BATCH: BatchStatements = BatchStatements {
         ") SELECT (e->>0)::bigint, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->>7, \
          (e->>8)::bigint FROM jsonb_array_elements($1::jsonb) AS e"
     )),
+    // A transaction-scoped advisory lock per stack (by a hash of its id; a collision only
+    // serializes two stacks' batches): batches adding events to one stack, from any number
+    // of engines, take their event ids and commit one after the other. Locks are taken in
+    // stack id order (no deadlock between two batches) and after every other write of the
+    // batch. The count is as of the statement's start (before the wait): at worst a purge
+    // keeps a few events more, until the next one.
+    count_events: Stmt::fixed(
+        "SELECT (SELECT COUNT(*) FROM events WHERE stack_id = $1) \
+         FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked",
+    ),
 };
 
 /// Applies a batch inside the caller's transaction (see the module documentation). On an
@@ -375,44 +390,41 @@ async fn write_events<C: Conn>(
     events: &[&EventRecord],
     limit: Option<usize>,
 ) -> Result<(), StoreError> {
+    // New events per stack, in stack id order (the order locks are taken in).
+    let mut new_per_stack: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in events {
+        *new_per_stack.entry(e.stack_id.as_str()).or_default() += 1;
+    }
     // How many of each stack's new events are purged at once (the oldest come first).
     let mut skip: HashMap<&str, usize> = HashMap::new();
-    if let Some(limit) = limit {
-        let mut new_per_stack: Vec<(&str, usize)> = Vec::new();
-        for e in events {
-            match new_per_stack
-                .iter_mut()
-                .find(|(id, _)| *id == e.stack_id.as_str())
-            {
-                Some((_, n)) => *n += 1,
-                None => new_per_stack.push((e.stack_id.as_str(), 1)),
-            }
+    for (stack_id, new) in new_per_stack {
+        // Also takes the stack's event lock where the database needs one.
+        let rows = conn
+            .fetch(&dialect.batch.count_events, vec![stack_id.into()])
+            .await
+            .map_err(backend)?;
+        let Some(limit) = limit else {
+            continue;
+        };
+        let stored = match rows.first() {
+            Some(row) => row.int(0).map_err(backend)?.unwrap_or(0),
+            None => 0,
+        };
+        let stored = usize::try_from(stored).unwrap_or(0);
+        let total = stored + new;
+        if total <= limit {
+            continue;
         }
-        for (stack_id, new) in new_per_stack {
-            let rows = conn
-                .fetch(&COUNT_EVENTS, vec![stack_id.into()])
+        let drop = total - limit.saturating_sub(EVENT_PURGE_BATCH);
+        let old = drop.min(stored);
+        if old > 0 {
+            let old = i64::try_from(old).unwrap_or(i64::MAX);
+            conn.execute(&PURGE_EVENTS, vec![stack_id.into(), old.into()])
                 .await
                 .map_err(backend)?;
-            let stored = match rows.first() {
-                Some(row) => row.int(0).map_err(backend)?.unwrap_or(0),
-                None => 0,
-            };
-            let stored = usize::try_from(stored).unwrap_or(0);
-            let total = stored + new;
-            if total <= limit {
-                continue;
-            }
-            let drop = total - limit.saturating_sub(EVENT_PURGE_BATCH);
-            let old = drop.min(stored);
-            if old > 0 {
-                let old = i64::try_from(old).unwrap_or(i64::MAX);
-                conn.execute(&PURGE_EVENTS, vec![stack_id.into(), old.into()])
-                    .await
-                    .map_err(backend)?;
-            }
-            if drop > stored {
-                skip.insert(stack_id, drop - stored);
-            }
+        }
+        if drop > stored {
+            skip.insert(stack_id, drop - stored);
         }
     }
     let kept: Vec<&EventRecord> = events
