@@ -85,7 +85,6 @@ impl Backend for PostgresBackend {
 
     fn dialect(&self) -> Dialect {
         Dialect {
-            name: "PostgreSQL",
             event_ids: EventIds::Sequence,
             batch: &super::sql::POSTGRES_BATCH,
         }

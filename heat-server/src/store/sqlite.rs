@@ -149,7 +149,6 @@ impl Backend for SqliteBackend {
 
     fn dialect(&self) -> Dialect {
         Dialect {
-            name: "SQLite",
             event_ids: EventIds::Counter,
             batch: &super::sql::SQLITE_BATCH,
         }

@@ -136,8 +136,6 @@ pub enum EventIds {
 /// What differs between the databases in the shared code.
 #[derive(Clone, Copy, Debug)]
 pub struct Dialect {
-    /// The database's name, for messages.
-    pub name: &'static str,
     /// Where event ids come from.
     pub event_ids: EventIds,
     /// The statements that write many rows at once (each database unpacks a JSON array its
