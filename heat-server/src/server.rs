@@ -16,7 +16,7 @@ use crate::config::{AuthMode, Config};
 use crate::engine_api::{EngineOptions, LocalEngine};
 use crate::error::ServerError;
 use crate::random::OsRandom;
-use crate::store::{self, StoreOptions};
+use crate::store::{self, OpenOptions};
 
 /// The authenticator the configuration asks for.
 pub fn authenticator(config: &Config) -> Result<Arc<dyn Authenticator>, ServerError> {
@@ -87,8 +87,9 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     }
     let store = store::open(
         &config.database_url,
-        &StoreOptions {
+        &OpenOptions {
             max_events_per_stack: config.limits.max_events_per_stack,
+            ..OpenOptions::default()
         },
     )
     .await?;

@@ -145,13 +145,16 @@ fn a_bad_configuration_is_a_usage_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("loopback"), "{stderr}");
 
+    // A data directory that cannot be made (a file is in the way): a clear error, exit 1.
     let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_heat-server"))
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
+        .arg(&blocker)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("SQLite store is not built yet"), "{stderr}");
+    assert!(stderr.contains("not-a-dir"), "{stderr}");
 }

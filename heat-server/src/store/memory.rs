@@ -72,7 +72,8 @@ fn matches(stack: &StackRecord, query: &StackQuery) -> bool {
             "tenant" => *v == stack.project,
             "username" => *v == stack.user,
             "owner_id" => stack.parent.as_deref() == Some(v.as_str()),
-            _ => false,
+            // Unknown fields are ignored, as Heat's API ignores them.
+            _ => true,
         });
         if !ok {
             return false;
@@ -98,7 +99,8 @@ fn matches(stack: &StackRecord, query: &StackQuery) -> bool {
 fn compare_by(a: &StackRecord, b: &StackRecord, key: &str) -> Ordering {
     match key {
         "stack_name" => a.name.cmp(&b.name),
-        "stack_status" => a.state.to_string().cmp(&b.state.to_string()),
+        // Heat sorts by the status part (COMPLETE, FAILED, IN_PROGRESS).
+        "stack_status" => a.state.status.as_str().cmp(b.state.status.as_str()),
         "creation_time" => a.created_at.cmp(&b.created_at),
         "updated_time" => a.updated_at.cmp(&b.updated_at),
         _ => Ordering::Equal,
@@ -208,7 +210,13 @@ impl ServerStore for MemoryServerStore {
 
     async fn put_software_config(&self, config: &SoftwareConfig) -> Result<(), StoreError> {
         let mut tables = self.tables();
-        tables.configs.retain(|c| c.id != config.id);
+        if tables.configs.iter().any(|c| c.id == config.id) {
+            // Configs are immutable: an id is used once.
+            return Err(StoreError::Backend(format!(
+                "a software config with id {} already exists",
+                config.id
+            )));
+        }
         tables.configs.push(config.clone());
         Ok(())
     }
@@ -335,7 +343,9 @@ impl ServerStore for MemoryServerStore {
     }
 
     async fn services(&self) -> Result<Vec<ServiceRecord>, StoreError> {
-        Ok(self.tables().services.clone())
+        let mut all = self.tables().services.clone();
+        all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(all)
     }
 }
 
@@ -435,7 +445,8 @@ mod tests {
             ("tenant", &["p1"], &["b", "a"]),
             ("username", &["bob"], &[]),
             ("owner_id", &["a"], &[]),
-            ("colour", &["red"], &[]),
+            // Unknown fields are ignored.
+            ("colour", &["red"], &["b", "a"]),
         ];
         for (field, values, want) in cases {
             let q = StackQuery {

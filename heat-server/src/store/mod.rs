@@ -5,6 +5,11 @@
 //! [`ServerStore`] is the contract between the API layer and the databases. Every
 //! implementation runs the same test suite (SQLite file, PostgreSQL, in memory).
 
+mod open;
+pub mod postgres;
+pub mod sql;
+pub mod sqlite;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,9 +17,10 @@ use heat_core::engine::store::{StackRecord, Store, StoreError};
 use serde_json::Value;
 
 pub mod memory;
-mod open;
 
-pub use open::{OpenError, StoreOptions, open, redacted};
+pub use open::{OpenError, OpenOptions, SqliteSync, engine_store, open, redacted};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
 
 /// Which stacks a listing returns, in which order, and which page (Heat's `GET /stacks`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

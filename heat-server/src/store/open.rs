@@ -1,35 +1,103 @@
-//! Opening the store a database URL names: the one place where a URL becomes a
-//! [`ServerStore`].
+//! Opening a store by URL, and the options and errors of opening one.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::ServerStore;
+use heat_core::engine::store::{DEFAULT_MAX_EVENTS_PER_STACK, Store};
+
 use super::memory::MemoryServerStore;
+use super::{PostgresStore, ServerStore, SqliteStore, sqlite};
 
-/// Settings every store takes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StoreOptions {
-    /// Events kept per stack (Heat's `max_events_per_stack`; `None`: all).
+/// How a database store is opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Events kept per stack; older ones are purged, 200 beyond the limit at a time (Heat's
+    /// `max_events_per_stack`, default 1000). `None`: keep all.
     pub max_events_per_stack: Option<usize>,
+    /// Connections at most: SQLite's readers (writes have their own single connection),
+    /// PostgreSQL's whole pool. Default 8.
+    pub max_connections: u32,
+    /// How long to wait for a connection, and (SQLite) for another process's lock on the
+    /// file, before a call fails. Default 60 seconds.
+    pub lock_timeout: Duration,
+    /// When a SQLite commit is on the disk (see [`SqliteSync`]). Default
+    /// [`SqliteSync::Normal`].
+    pub sqlite_sync: SqliteSync,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions {
+            max_events_per_stack: Some(DEFAULT_MAX_EVENTS_PER_STACK),
+            max_connections: 8,
+            lock_timeout: Duration::from_secs(60),
+            sqlite_sync: SqliteSync::Normal,
+        }
+    }
+}
+
+/// SQLite's `synchronous` setting (the file is always in WAL mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// `NORMAL`: a committed batch survives the process being killed; the last batches
+    /// before a power loss or an operating system crash may be lost (never half of one).
+    /// No flush per commit: the fast default.
+    #[default]
+    Normal,
+    /// `FULL`: every commit is flushed to the disk before `apply` returns, so it also
+    /// survives power loss; each batch costs one `fsync`.
+    Full,
 }
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OpenError {
-    /// The URL names a database this build has no store for yet.
+    /// The URL's scheme is not a database heat-server knows.
     #[error(
-        "{url}: the {backend} store is not built yet in this heat-server; \
-         use --database-url memory:// (nothing is kept across restarts)"
+        "unsupported database URL scheme {scheme:?}: use sqlite://PATH, postgres://USER@HOST/DATABASE or memory://"
     )]
-    NotBuilt {
-        /// The URL, without its password.
-        url: String,
-        /// `SQLite` or `PostgreSQL`.
-        backend: &'static str,
+    UnsupportedUrl {
+        /// The scheme given.
+        scheme: String,
     },
-    /// The URL names no database this server knows.
-    #[error("'{0}' is not a database URL: use sqlite://PATH, postgres://USER@HOST/DB or memory://")]
-    UnknownScheme(String),
+    /// The URL is malformed.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// The database could not be reached or opened.
+    #[error("cannot open the {database}: {reason}")]
+    Connect {
+        /// Which database (never with a password).
+        database: String,
+        /// Why.
+        reason: String,
+    },
+    /// The schema could not be brought up to date.
+    #[error("cannot bring the database schema up to date: {0}")]
+    Migrate(String),
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (the file is created when missing; its
+/// directory must exist), `postgres://...` / `postgresql://...` (the schema is brought up
+/// to date), or `memory://` (nothing is kept across restarts).
+pub async fn open(url: &str, options: &OpenOptions) -> Result<Arc<dyn ServerStore>, OpenError> {
+    if url == "memory://" || url == "memory:" {
+        return Ok(Arc::new(MemoryServerStore::new(
+            options.max_events_per_stack,
+        )));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::connect(url, options).await?;
+        return Ok(Arc::new(store));
+    }
+    let path = sqlite::path_of_url(url)?;
+    let store = SqliteStore::open(path, options).await?;
+    Ok(Arc::new(store))
+}
+
+/// The same store as the engine's [`Store`] (what `heat_core::engine::Engine::new` takes).
+pub fn engine_store(store: Arc<dyn ServerStore>) -> Arc<dyn Store> {
+    store
 }
 
 /// The URL with any password replaced by `***` (for messages and logs).
@@ -50,52 +118,19 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
-/// Opens the store `url` names: `memory://` (nothing kept across restarts),
-/// `sqlite://PATH`, `postgres://...`.
-pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn ServerStore>, OpenError> {
-    let scheme = url.split_once(':').map_or("", |(s, _)| s);
-    match scheme {
-        "memory" => Ok(Arc::new(MemoryServerStore::new(
-            options.max_events_per_stack,
-        ))),
-        "sqlite" => Err(OpenError::NotBuilt {
-            url: redacted(url),
-            backend: "SQLite",
-        }),
-        "postgres" | "postgresql" => Err(OpenError::NotBuilt {
-            url: redacted(url),
-            backend: "PostgreSQL",
-        }),
-        _ => Err(OpenError::UnknownScheme(redacted(url))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn memory_opens_and_sql_urls_say_what_is_missing() {
-        let options = StoreOptions::default();
+    async fn memory_opens_and_unknown_schemes_are_refused() {
+        let options = OpenOptions::default();
         assert!(open("memory://", &options).await.is_ok());
-        let err = open("sqlite:///tmp/x.db", &options).await.err().unwrap();
+        let err = open("mysql://x/y", &options).await.err();
         assert!(
-            err.to_string().contains("SQLite store is not built yet"),
-            "{err}"
+            err.is_some_and(|e| e.to_string().contains("memory://")),
+            "an unknown scheme names the ones there are"
         );
-        let err = open("postgres://heat:secret@db/heat", &options)
-            .await
-            .err()
-            .unwrap();
-        let text = err.to_string();
-        assert!(
-            text.contains("PostgreSQL") && !text.contains("secret"),
-            "{text}"
-        );
-        assert!(matches!(
-            open("mysql://x", &options).await,
-            Err(OpenError::UnknownScheme(_))
-        ));
     }
 
     #[test]

@@ -665,6 +665,12 @@ impl Run {
                 self.put_record(rec);
                 self.fail(queue, slot, rec, action, "Timed out");
             }
+            Progress::CheckAfter(_) if self.cancelled != super::Cancel::No => {
+                // Cancelled: a resource still waiting to be ready is not waited for.
+                self.put_record(rec);
+                let reason = format!("{} cancelled", action.as_str());
+                self.fail(queue, slot, rec, action, &reason);
+            }
             Progress::CheckAfter(delay) => {
                 // The physical id (and data) are recorded before the check acts on them.
                 self.put_record(rec);

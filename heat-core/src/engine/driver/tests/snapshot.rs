@@ -201,3 +201,31 @@ fn resource_metadata_is_resolved_and_follows_updates() {
         Some(&serde_json::json!({"role": "db", "peer": "one"}))
     );
 }
+
+#[test]
+fn a_cancelled_create_stops_waiting_for_resources_that_are_not_ready() {
+    let mut w = World::new();
+    let engine = w.engine();
+    // `slow` answers "not yet" 100,000 times (10 s each): only a cancel ends the create.
+    let t = format!(
+        "{HEAD}resources:\n  slow:\n    type: Test::Counter\n    properties: {{checks: 100000}}\n  after:\n    type: Test::Counter\n    depends_on: slow\n"
+    );
+    let op = block_on(engine.start_create(request(&t))).unwrap();
+    let stack_id = op.stack_id().to_string();
+    let canceller = async {
+        for _ in 0..5 {
+            yield_now().await;
+        }
+        engine.cancel(&stack_id, false).await
+    };
+    let (outcome, cancelled) = block_on(futures::future::join(op.run(), canceller));
+    cancelled.unwrap();
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.state.to_string(), "CREATE_FAILED", "{outcome:?}");
+    let records = current(&w, &stack_id);
+    assert_eq!(records["slow"].state.to_string(), "CREATE_FAILED");
+    assert_eq!(records["slow"].status_reason, "CREATE cancelled");
+    assert_eq!(records["after"].state.to_string(), "INIT_COMPLETE");
+    // Without rollback, what was made stays (and is recorded).
+    assert_eq!(w.counter.live_ids().len(), 1);
+}
