@@ -357,7 +357,7 @@ pub(super) async fn update_preview(
             let entry = match existing {
                 Some(r) => PreviewResource {
                     name: r.name.clone(),
-                    resource_type: r.resource_type.clone(),
+                    resource_type: r.resource_type.to_string(),
                     record: Some(Arc::clone(r)),
                     creation_time: Some(created.get(&r.name).copied().unwrap_or(r.updated_at)),
                     required_by: current.required_by(&r.name),

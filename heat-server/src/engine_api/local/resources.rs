@@ -156,7 +156,7 @@ pub(super) async fn attributes(
 fn resource_matches(record: &ResourceRecord, filters: &[(String, Vec<String>)]) -> bool {
     filters.iter().all(|(field, values)| {
         values.iter().any(|v| match field.as_str() {
-            "type" => *v == record.resource_type,
+            "type" => **v == *record.resource_type,
             "status" => v == record.state.status.as_str() || *v == record.state.to_string(),
             "action" => v == record.state.action.as_str(),
             "name" => *v == record.name,
