@@ -10,6 +10,10 @@
 //! database_url = "sqlite:///var/lib/heat/heat.db"
 //! max_resources_per_stack = 2000
 //! enable_stack_abandon = true
+//!
+//! auth = "keystone"
+//! keystone_url = "http://keystone.example:5000/v3"
+//! keystone_password = "…"   # rather here (mode 0600) or in HEAT_KEYSTONE_PASSWORD than a flag
 //! ```
 
 use std::net::SocketAddr;
@@ -18,6 +22,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use serde::Deserialize;
+
+use crate::auth::keystone::{KeystoneConfig, Secret};
 
 /// Heat's `max_template_size`.
 pub const DEFAULT_MAX_TEMPLATE_SIZE: usize = 524_288;
@@ -67,6 +73,48 @@ pub struct Cli {
     /// only unless --allow-remote-noauth) or keystone [env: HEAT_AUTH] [default: noauth].
     #[arg(long, value_name = "noauth|keystone")]
     pub auth: Option<String>,
+
+    /// Keystone's identity endpoint, for --auth keystone: http://HOST:5000/v3 (or the root,
+    /// http://HOST:5000); plain http only [env: HEAT_KEYSTONE_URL].
+    #[arg(long, value_name = "URL")]
+    pub keystone_url: Option<String>,
+
+    /// The service user heat validates tokens as (it needs the service or admin role in
+    /// --keystone-project) [env: HEAT_KEYSTONE_USER] [default: heat].
+    #[arg(long, value_name = "NAME")]
+    pub keystone_user: Option<String>,
+
+    /// The service user's password. Prefer HEAT_KEYSTONE_PASSWORD or keystone_password in
+    /// the configuration file: every local user can read a flag in the process list. Never
+    /// logged [env: HEAT_KEYSTONE_PASSWORD].
+    #[arg(long, value_name = "PASSWORD", value_parser = secret)]
+    pub keystone_password: Option<Secret>,
+
+    /// The project the service user's token is scoped to [env: HEAT_KEYSTONE_PROJECT]
+    /// [default: service].
+    #[arg(long, value_name = "NAME")]
+    pub keystone_project: Option<String>,
+
+    /// The domain (name) of the service user [env: HEAT_KEYSTONE_USER_DOMAIN] [default:
+    /// Default].
+    #[arg(long, value_name = "NAME")]
+    pub keystone_user_domain: Option<String>,
+
+    /// The domain (name) of --keystone-project [env: HEAT_KEYSTONE_PROJECT_DOMAIN]
+    /// [default: Default].
+    #[arg(long, value_name = "NAME")]
+    pub keystone_project_domain: Option<String>,
+
+    /// How long a validated token is accepted without asking Keystone again (never past
+    /// the token's expiry). A token revoked meanwhile is accepted until then; 0 asks
+    /// Keystone on every request [env: HEAT_KEYSTONE_CACHE_TTL] [default: 300].
+    #[arg(long, value_name = "SECONDS")]
+    pub keystone_cache_ttl: Option<String>,
+
+    /// How long one request to Keystone may take, connecting included, before Keystone
+    /// counts as unavailable (503) [env: HEAT_KEYSTONE_TIMEOUT] [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    pub keystone_timeout: Option<String>,
 
     /// Let noauth listen on a non-loopback address (anyone who can reach it acts as any
     /// project) [env: HEAT_ALLOW_REMOTE_NOAUTH].
@@ -146,6 +194,22 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     /// `auth`.
     pub auth: Option<String>,
+    /// `keystone_url`.
+    pub keystone_url: Option<String>,
+    /// `keystone_user`.
+    pub keystone_user: Option<String>,
+    /// `keystone_password`.
+    pub keystone_password: Option<Secret>,
+    /// `keystone_project`.
+    pub keystone_project: Option<String>,
+    /// `keystone_user_domain`.
+    pub keystone_user_domain: Option<String>,
+    /// `keystone_project_domain`.
+    pub keystone_project_domain: Option<String>,
+    /// `keystone_cache_ttl` (seconds).
+    pub keystone_cache_ttl: Option<i64>,
+    /// `keystone_timeout` (seconds).
+    pub keystone_timeout: Option<i64>,
     /// `allow_remote_noauth`.
     pub allow_remote_noauth: Option<bool>,
     /// `workers`.
@@ -235,6 +299,9 @@ pub struct Config {
     pub database_url: String,
     /// Authentication.
     pub auth: AuthMode,
+    /// Where Keystone is and who heat is there: present exactly when `auth` is
+    /// [`AuthMode::Keystone`]. Its password shows as `***` in `Debug`.
+    pub keystone: Option<KeystoneConfig>,
     /// Whether noauth may listen beyond loopback.
     pub allow_remote_noauth: bool,
     /// Worker threads.
@@ -395,6 +462,12 @@ impl Sources<'_> {
     }
 }
 
+/// `--keystone-password`'s parser: the value is kept as a [`Secret`] from the start, so that
+/// `Cli`'s `Debug` does not show it either.
+fn secret(text: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(text))
+}
+
 fn parse_int(text: &str) -> Option<i64> {
     text.trim().parse().ok()
 }
@@ -408,6 +481,9 @@ macro_rules! origin {
         }
     };
 }
+
+// After `origin!`, which it uses.
+mod keystone;
 
 /// A limit where a negative value means "no limit".
 fn unlimited_if_negative(v: i64) -> Option<usize> {
@@ -530,6 +606,7 @@ impl Config {
                 ));
             }
         };
+        let keystone = keystone::resolve(&src, cli, &f, auth)?;
         let o = origin!(
             "--allow-remote-noauth",
             "HEAT_ALLOW_REMOTE_NOAUTH",
@@ -676,6 +753,7 @@ impl Config {
             data_dir,
             database_url,
             auth,
+            keystone,
             allow_remote_noauth,
             workers,
             limits: Limits {
@@ -806,9 +884,13 @@ mod tests {
         )
         .unwrap();
         assert!(ok.allow_remote_noauth);
+        let keystone_env = env_of(&[
+            ("HEAT_KEYSTONE_URL", "http://127.0.0.1:5000/v3"),
+            ("HEAT_KEYSTONE_PASSWORD", "pw"),
+        ]);
         let ok = Config::resolve(
             &cli(&["--listen", "0.0.0.0:8004", "--auth", "keystone"]),
-            &env,
+            &keystone_env,
             None,
         )
         .unwrap();
@@ -843,6 +925,16 @@ mod tests {
             "--enable-stack-adopt",
             "HEAT_DATABASE_URL",
             "--config",
+            "--keystone-url",
+            "HEAT_KEYSTONE_URL",
+            "--keystone-user",
+            "--keystone-password",
+            "HEAT_KEYSTONE_PASSWORD",
+            "--keystone-project",
+            "--keystone-user-domain",
+            "--keystone-project-domain",
+            "--keystone-cache-ttl",
+            "--keystone-timeout",
         ] {
             assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
         }

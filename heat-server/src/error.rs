@@ -29,7 +29,7 @@ pub enum ServerError {
     /// Interrupted stack operations could not be resumed.
     #[error("cannot resume interrupted stack operations: {0}")]
     Resume(String),
-    /// The configured authentication is not available in this build.
+    /// The configured authentication cannot be set up.
     #[error("{0}")]
     Auth(String),
     /// The operating system's random source does not work.

@@ -10,6 +10,7 @@ use heat_core::engine::{EngineConfig, ProviderRegistry, Services};
 use heat_core::template::load::Limits as TemplateLimits;
 
 use crate::api::{self, ApiSettings, ApiState};
+use crate::auth::keystone::KeystoneAuth;
 use crate::auth::{Authenticator, NoAuth};
 use crate::clock::WallClock;
 use crate::config::{AuthMode, Config};
@@ -18,15 +19,33 @@ use crate::error::ServerError;
 use crate::random::OsRandom;
 use crate::store::{self, OpenOptions};
 
-/// The authenticator the configuration asks for.
+/// The authenticator the configuration asks for. Keystone is not asked anything here: the
+/// service user authenticates at the first request that needs it.
 pub fn authenticator(config: &Config) -> Result<Arc<dyn Authenticator>, ServerError> {
     match config.auth {
         AuthMode::NoAuth => Ok(Arc::new(NoAuth)),
-        AuthMode::Keystone => Err(ServerError::Auth(
-            "--auth keystone: the Keystone authenticator is not built into this heat-server \
-             yet; use --auth noauth (loopback only)"
-                .to_string(),
-        )),
+        AuthMode::Keystone => {
+            let Some(keystone) = &config.keystone else {
+                return Err(ServerError::Auth(
+                    "--auth keystone: the Keystone settings are missing (--keystone-url, \
+                     HEAT_KEYSTONE_PASSWORD)"
+                        .to_string(),
+                ));
+            };
+            let auth = KeystoneAuth::new(keystone.clone())
+                .map_err(|e| ServerError::Auth(format!("--auth keystone: {e}")))?;
+            tracing::info!(
+                url = %keystone.auth_url,
+                user = %keystone.service.username,
+                user_domain = %keystone.service.user_domain_name,
+                project = %keystone.service.project_name,
+                project_domain = %keystone.service.project_domain_name,
+                cache_ttl_secs = keystone.cache_ttl.as_secs(),
+                timeout_secs = keystone.request_timeout.as_secs(),
+                "requests are authenticated by Keystone"
+            );
+            Ok(Arc::new(auth))
+        }
     }
 }
 

@@ -149,6 +149,10 @@ impl From<EngineApiError> for Fault {
     }
 }
 
+/// The message of the 503 a request gets when the identity service cannot be asked.
+pub const AUTH_UNAVAILABLE: &str = "The identity service is unavailable, so the request cannot be authenticated. Please try \
+     again later.";
+
 impl From<AuthError> for Fault {
     fn from(error: AuthError) -> Fault {
         match &error {
@@ -159,11 +163,16 @@ impl From<AuthError> for Fault {
             ),
             // The stacks of another project do not exist for this caller.
             AuthError::WrongProject { .. } => Fault::not_found(),
-            AuthError::Unavailable(_) => Fault::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "HTTPServiceUnavailable",
-                error.to_string(),
-            ),
+            // The detail names heat's service user and what Keystone said about it: it stays
+            // in the log.
+            AuthError::Unavailable(detail) => {
+                tracing::error!(%detail, "cannot authenticate the request");
+                Fault::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "HTTPServiceUnavailable",
+                    AUTH_UNAVAILABLE,
+                )
+            }
         }
     }
 }
@@ -213,6 +222,22 @@ mod tests {
         for (error, status) in cases {
             assert_eq!(Fault::from(error).status.as_u16(), status);
         }
+    }
+
+    #[test]
+    fn the_identity_services_trouble_is_not_shown() {
+        let fault = Fault::from(AuthError::Unavailable(
+            "Keystone rejected the credentials of the service user \"heat\" in project \
+             \"service\" (401)"
+                .into(),
+        ));
+        assert_eq!(fault.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(fault.message, AUTH_UNAVAILABLE);
+        let body = fault.body().to_string();
+        assert!(
+            !body.contains("heat") && !body.contains("credentials"),
+            "{body}"
+        );
     }
 
     #[test]

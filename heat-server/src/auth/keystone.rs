@@ -33,7 +33,10 @@ use tracing::Instrument;
 use super::{AuthError, Authenticator, RequestContext};
 use cache::{TokenCache, TokenKey};
 use client::{KeystoneClient, KeystoneError};
-pub use config::{KeystoneConfig, KeystoneConfigError, Secret, ServiceCredentials};
+pub use config::{
+    DEFAULT_CACHE_TTL, DEFAULT_REQUEST_TIMEOUT, KeystoneConfig, KeystoneConfigError, Secret,
+    ServiceCredentials, check_auth_url,
+};
 use service_token::ServiceToken;
 pub use token::{TokenInfo, TokenProject};
 

@@ -5,8 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 /// A password or token: shown as `***` by `Debug` and `Display`, so that logging a config or
-/// an error never prints it.
-#[derive(Clone, PartialEq, Eq)]
+/// an error never prints it. Read from a configuration file as a plain string.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "String")]
 pub struct Secret(String);
 
 impl Secret {
@@ -110,12 +111,31 @@ impl KeystoneConfig {
         KeystoneConfig {
             auth_url: auth_url.into(),
             service,
-            request_timeout: Duration::from_secs(10),
-            cache_ttl: Duration::from_secs(300),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            cache_ttl: DEFAULT_CACHE_TTL,
             cache_capacity: 10_000,
             service_token_renewal_margin: Duration::from_secs(60),
         }
     }
+
+    /// Checks the configuration as [`KeystoneAuth::new`](super::KeystoneAuth::new) does,
+    /// without preparing a client.
+    pub fn check(&self) -> Result<(), KeystoneConfigError> {
+        check(self)?;
+        identity_base(&self.auth_url).map(drop)
+    }
+}
+
+/// The default of [`KeystoneConfig::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default of [`KeystoneConfig::cache_ttl`] (keystonemiddleware's `token_cache_time`).
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// Checks that `auth_url` is a Keystone URL this build can use (plain `http`, a host, no
+/// query or fragment).
+pub fn check_auth_url(auth_url: &str) -> Result<(), KeystoneConfigError> {
+    identity_base(auth_url).map(drop)
 }
 
 /// Why a [`KeystoneConfig`] cannot be used.
@@ -271,5 +291,40 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("***"));
         assert_eq!(credentials.password.expose(), "hunter2");
+    }
+
+    #[test]
+    fn a_secret_reads_from_a_plain_string() {
+        #[derive(serde::Deserialize)]
+        struct File {
+            password: Secret,
+        }
+        let file: File = toml::from_str("password = \"hunter2\"\n").unwrap();
+        assert_eq!(file.password.expose(), "hunter2");
+    }
+
+    #[test]
+    fn check_covers_the_url_and_the_settings() {
+        let config = KeystoneConfig::new(
+            "http://127.0.0.1:5000",
+            ServiceCredentials::new("heat", "pw", "service"),
+        );
+        assert_eq!(config.check(), Ok(()));
+        let https = KeystoneConfig {
+            auth_url: "https://keystone/v3".to_string(),
+            ..config.clone()
+        };
+        assert!(matches!(
+            https.check(),
+            Err(KeystoneConfigError::UnsupportedScheme { .. })
+        ));
+        let mut nameless = config;
+        nameless.service.username = String::new();
+        assert_eq!(
+            nameless.check(),
+            Err(KeystoneConfigError::Empty("username"))
+        );
+        assert!(check_auth_url("http://127.0.0.1:5000/v3").is_ok());
+        assert!(check_auth_url("127.0.0.1:5000").is_err());
     }
 }
