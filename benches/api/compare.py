@@ -135,7 +135,8 @@ def start_server(binary, data_dir):
     port = free_port()
     proc = subprocess.Popen(
         [binary, '--listen', '127.0.0.1:%d' % port, '--data-dir', data_dir,
-         '--max-resources-per-stack', '20000'],
+         '--max-resources-per-stack', '20000', '--max-template-size', '16777216',
+         '--max-json-body-size', '33554432'],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     end = time.monotonic() + 30
     while time.monotonic() < end:

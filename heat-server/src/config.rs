@@ -126,6 +126,11 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub workers: Option<String>,
 
+    /// The most resource actions the engine runs at once per stack operation; 0 for no
+    /// limit [env: HEAT_ENGINE_CONCURRENCY] [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub engine_concurrency: Option<String>,
+
     /// The largest template accepted, in bytes [env: HEAT_MAX_TEMPLATE_SIZE] [default:
     /// 524288].
     #[arg(long, value_name = "BYTES")]
@@ -214,6 +219,8 @@ pub struct FileConfig {
     pub allow_remote_noauth: Option<bool>,
     /// `workers`.
     pub workers: Option<i64>,
+    /// `engine_concurrency` (0: no limit).
+    pub engine_concurrency: Option<i64>,
     /// `max_template_size`.
     pub max_template_size: Option<i64>,
     /// `max_json_body_size`.
@@ -237,6 +244,11 @@ pub struct FileConfig {
     /// `log`.
     pub log: Option<String>,
 }
+
+/// The engine's default concurrency in the server: resource actions are mostly waiting on
+/// remote services, so far more can run at once than the library's default (a 100-wide
+/// stack runs as wide as it is).
+pub const DEFAULT_ENGINE_CONCURRENCY: usize = 1000;
 
 /// How API requests are authenticated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -306,6 +318,8 @@ pub struct Config {
     pub allow_remote_noauth: bool,
     /// Worker threads.
     pub workers: usize,
+    /// Resource actions run at once per stack operation (`None`: no limit).
+    pub engine_concurrency: Option<std::num::NonZeroUsize>,
     /// Limits.
     pub limits: Limits,
     /// Abandon and export allowed.
@@ -633,6 +647,17 @@ impl Config {
         };
 
         let o = origin!(
+            "--engine-concurrency",
+            "HEAT_ENGINE_CONCURRENCY",
+            "engine_concurrency"
+        );
+        let engine_concurrency =
+            match src.integer(&o, cli.engine_concurrency.as_ref(), f.engine_concurrency, 0)? {
+                Some(n) => std::num::NonZeroUsize::new(usize::try_from(n).unwrap_or(0)),
+                None => std::num::NonZeroUsize::new(DEFAULT_ENGINE_CONCURRENCY),
+            };
+
+        let o = origin!(
             "--max-template-size",
             "HEAT_MAX_TEMPLATE_SIZE",
             "max_template_size"
@@ -756,6 +781,7 @@ impl Config {
             keystone,
             allow_remote_noauth,
             workers,
+            engine_concurrency,
             limits: Limits {
                 max_template_size,
                 max_json_body_size,
@@ -816,7 +842,33 @@ mod tests {
         assert!(!c.enable_stack_abandon && !c.enable_stack_adopt);
         assert_eq!(c.heat_revision, "unknown");
         assert!(c.workers >= 1);
+        assert_eq!(
+            c.engine_concurrency.map(std::num::NonZeroUsize::get),
+            Some(DEFAULT_ENGINE_CONCURRENCY)
+        );
         assert!(c.uses_data_dir());
+    }
+
+    #[test]
+    fn engine_concurrency_zero_means_no_limit() {
+        let c = Config::resolve(&cli(&["--engine-concurrency", "0"]), &env_of(&[]), None).unwrap();
+        assert_eq!(c.engine_concurrency, None);
+        let c = Config::resolve(
+            &cli(&[]),
+            &env_of(&[("HEAT_ENGINE_CONCURRENCY", "16")]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.engine_concurrency.map(std::num::NonZeroUsize::get),
+            Some(16)
+        );
+        let bad = Config::resolve(
+            &cli(&[]),
+            &env_of(&[("HEAT_ENGINE_CONCURRENCY", "-1")]),
+            None,
+        );
+        assert!(bad.is_err());
     }
 
     #[test]

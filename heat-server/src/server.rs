@@ -57,6 +57,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
             max_resources_per_stack: config.limits.max_resources_per_stack.unwrap_or(usize::MAX),
             ..TemplateLimits::default()
         },
+        concurrency: config.engine_concurrency,
         ..EngineConfig::default()
     }
 }
