@@ -519,8 +519,14 @@ async fn cancels_stop_updates_and_creates() {
     assert_eq!(reply.status, 202);
     let_run().await;
     assert_eq!(state_of(&h, &path).await, "UPDATE_IN_PROGRESS");
-    // Busy: another update or a delete is refused.
-    let busy = h.send("DELETE", &path, None, &[]).await;
+    // Busy: another update is refused.
+    let busy = h
+        .json(
+            "PUT",
+            &path,
+            &json!({"template": waiting_template(0, 600, "three")}),
+        )
+        .await;
     assert_eq!((busy.status, busy.fault().0), (409, "ActionInProgress"));
     let reply = h
         .json(
@@ -1054,4 +1060,34 @@ async fn authentication_failures_are_faults() {
             "version discovery needs no token"
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_supersedes_the_operation_in_progress() {
+    let h = Harness::new();
+    let reply = h
+        .json(
+            "POST",
+            "/v1/p/stacks",
+            &json!({"stack_name": "stuck", "template": {
+                "heat_template_version": "2018-08-31",
+                "resources": {
+                    "handle": {"type": "OS::Heat::WaitConditionHandle"},
+                    "waiter": {"type": "OS::Heat::WaitCondition",
+                               "properties": {"handle": {"get_resource": "handle"},
+                                              "timeout": 3600}}}}}),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    let id = reply.body["stack"]["id"].as_str().unwrap();
+    let path = format!("/v1/p/stacks/stuck/{id}");
+    let_run().await;
+    assert_eq!(state_of(&h, &path).await, "CREATE_IN_PROGRESS");
+    let deleted = h.send("DELETE", &path, None, &[]).await;
+    assert_eq!(deleted.status, 204);
+    h.settle().await;
+    let listed = h.get("/v1/p/stacks?show_deleted=true").await;
+    let stacks = listed.body["stacks"].as_array().unwrap();
+    assert_eq!(stacks.len(), 1);
+    assert_eq!(stacks[0]["stack_status"], "DELETE_COMPLETE", "{listed:?}");
 }

@@ -288,6 +288,16 @@ pub(super) async fn delete(
     stack: &StackIdentity,
 ) -> Result<(), EngineApiError> {
     let record = engine.stack_of(ctx, stack, false).await?;
+    if engine.engine.is_busy(&record.id) {
+        // As Heat does, a delete supersedes the operation in progress: it is cancelled
+        // (without rollback: the delete removes what it made) and the delete starts once it
+        // has stopped.
+        let _ = engine.engine.cancel(&record.id, false).await;
+        let deadline = tokio::time::Instant::now() + DELETE_WAITS_FOR_CANCEL;
+        while engine.engine.is_busy(&record.id) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
     let operation = engine
         .engine
         .start_delete(&record.id)
@@ -296,6 +306,10 @@ pub(super) async fn delete(
     engine.spawn(operation);
     Ok(())
 }
+
+/// How long a delete waits for the operation it cancels to stop (provider calls in flight
+/// finish first) before it answers 409.
+const DELETE_WAITS_FOR_CANCEL: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn check_abandon_enabled(engine: &LocalEngine) -> Result<(), EngineApiError> {
     if engine.options.enable_stack_abandon {
