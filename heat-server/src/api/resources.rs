@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::body::read_json;
 use super::fault::Fault;
 use super::query::Query;
-use super::stacks::null_ok;
+use super::stacks::{identity as stack, null_ok};
 use super::views::{self, Base};
 use super::{ApiState, Caller};
 use crate::auth::RequestContext;
@@ -33,14 +33,6 @@ const EVENT_FILTERS: &[&str] = &[
     "resource_name",
     "resource_type",
 ];
-
-fn stack(ctx: &RequestContext, name: String, id: String) -> StackIdentity {
-    StackIdentity {
-        project: ctx.project_id.clone(),
-        name,
-        id,
-    }
-}
 
 fn base(state: &ApiState, headers: &HeaderMap) -> Base {
     Base::of(headers, &state.settings.fallback_host)

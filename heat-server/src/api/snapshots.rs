@@ -9,22 +9,10 @@ use serde_json::{Map, Value, json};
 
 use super::body::read_json;
 use super::fault::Fault;
+use super::stacks::{identity, json_response as json};
 use super::{ApiState, Caller};
-use crate::auth::RequestContext;
 use crate::clock::iso8601;
-use crate::engine_api::{SnapshotView, StackIdentity};
-
-fn identity(ctx: &RequestContext, name: String, id: String) -> StackIdentity {
-    StackIdentity {
-        project: ctx.project_id.clone(),
-        name,
-        id,
-    }
-}
-
-fn json(status: StatusCode, body: Value) -> Response {
-    (status, axum::Json(body)).into_response()
-}
+use crate::engine_api::SnapshotView;
 
 /// Heat's snapshot body: `id`, `name`, `status`, `status_reason`, `data` (what the stack
 /// was: its definition and each resource's physical id and snapshot data; `null` until the

@@ -34,7 +34,7 @@ fn base(state: &ApiState, headers: &HeaderMap) -> Base {
     Base::of(headers, &state.settings.fallback_host)
 }
 
-fn identity(ctx: &RequestContext, name: String, id: String) -> StackIdentity {
+pub(super) fn identity(ctx: &RequestContext, name: String, id: String) -> StackIdentity {
     StackIdentity {
         project: ctx.project_id.clone(),
         name,
@@ -43,7 +43,7 @@ fn identity(ctx: &RequestContext, name: String, id: String) -> StackIdentity {
 }
 
 /// A JSON answer with a status.
-fn json_response(status: StatusCode, body: Value) -> Response {
+pub(super) fn json_response(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 

@@ -475,6 +475,35 @@ fn request(template: &str) -> CreateRequest {
 
 const HEAD: &str = "heat_template_version: 2018-08-31\n";
 
+/// An update to `template` (full PUT semantics).
+fn update(template: &str) -> UpdateRequest {
+    UpdateRequest {
+        template: Some(template.to_string()),
+        ..UpdateRequest::default()
+    }
+}
+
+/// The current record of each name (by the `replaces` rule).
+fn current(w: &World, stack_id: &str) -> BTreeMap<String, ResourceRecord> {
+    let records = w.records(stack_id);
+    let replaced: BTreeSet<u64> = records.iter().filter_map(|r| r.replaces).collect();
+    records
+        .into_iter()
+        .filter(|r| !replaced.contains(&r.id))
+        .map(|r| (r.name.clone(), r))
+        .collect()
+}
+
+/// The value the test provider holds for a physical resource.
+fn live_value(w: &World, physical_id: &str) -> Option<String> {
+    w.counter
+        .live()
+        .by_token
+        .values()
+        .find(|v| v.1 == physical_id)
+        .map(|v| v.2.clone())
+}
+
 mod props;
 mod snapshot;
 mod update;

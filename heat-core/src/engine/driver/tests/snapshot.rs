@@ -2,33 +2,6 @@
 
 use super::*;
 
-fn update(template: &str) -> UpdateRequest {
-    UpdateRequest {
-        template: Some(template.to_string()),
-        ..UpdateRequest::default()
-    }
-}
-
-/// The current record of each name.
-fn current(w: &World, stack_id: &str) -> BTreeMap<String, ResourceRecord> {
-    let records = w.records(stack_id);
-    let replaced: BTreeSet<u64> = records.iter().filter_map(|r| r.replaces).collect();
-    records
-        .into_iter()
-        .filter(|r| !replaced.contains(&r.id))
-        .map(|r| (r.name.clone(), r))
-        .collect()
-}
-
-fn live_value(w: &World, physical_id: &str) -> Option<String> {
-    w.counter
-        .live()
-        .by_token
-        .values()
-        .find(|v| v.1 == physical_id)
-        .map(|v| v.2.clone())
-}
-
 const TWO: &str = "resources:\n  a:\n    type: Test::Counter\n    properties: {value: one}\n  b:\n    type: Test::Counter\n    properties: {value: {get_resource: a}}\n";
 
 #[test]

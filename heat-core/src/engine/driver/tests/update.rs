@@ -2,35 +2,8 @@
 
 use super::*;
 
-fn update(template: &str) -> UpdateRequest {
-    UpdateRequest {
-        template: Some(template.to_string()),
-        ..UpdateRequest::default()
-    }
-}
-
 fn state(outcome: &StackOutcome) -> String {
     outcome.state.to_string()
-}
-
-/// The current record of each name (by the `replaces` rule).
-fn current(w: &World, stack_id: &str) -> BTreeMap<String, ResourceRecord> {
-    let records = w.records(stack_id);
-    let replaced: BTreeSet<u64> = records.iter().filter_map(|r| r.replaces).collect();
-    records
-        .into_iter()
-        .filter(|r| !replaced.contains(&r.id))
-        .map(|r| (r.name.clone(), r))
-        .collect()
-}
-
-fn live_value(w: &World, physical_id: &str) -> Option<String> {
-    w.counter
-        .live()
-        .by_token
-        .values()
-        .find(|v| v.1 == physical_id)
-        .map(|v| v.2.clone())
 }
 
 fn events(w: &World, stack_id: &str) -> Vec<EventRecord> {
